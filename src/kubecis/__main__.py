@@ -1,0 +1,3 @@
+from kubecis.cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Audit executors: native (in-process, over host/), and the real shell."""

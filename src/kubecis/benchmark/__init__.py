@@ -1,0 +1,1 @@
+"""Benchmark definitions: models, loader, discovery variables, version mapping."""

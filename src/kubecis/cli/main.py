@@ -1,0 +1,69 @@
+"""Entry point: the typer app, subcommand table, and the one place errors become exit codes."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+import typer
+
+from kubecis import __version__
+from kubecis.cli import seccomp as seccomp_cmd
+from kubecis.errors import KubecisError
+
+app = typer.Typer(
+    name="kubecis",
+    help="Check Kubernetes nodes against the CIS Kubernetes Benchmark (kube-bench compatible).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(seccomp_cmd.app, name="seccomp")
+
+
+@app.command("version")
+def version_cmd() -> None:
+    """Print the kubecis version."""
+    typer.echo(__version__)
+
+
+def _fail(message: str, code: int) -> int:
+    # One line, no traceback.
+    sys.stderr.write(f"kubecis: error: {message.strip().splitlines()[0] if message.strip() else 'failed'}\n")
+    if len(message.strip().splitlines()) > 1:
+        for extra in message.strip().splitlines()[1:]:
+            sys.stderr.write(f"  {extra}\n")
+    return code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI and map every error to an exit code: usage 2, expected errors 1 (or their own), Ctrl-C 130."""
+    try:
+        rv = app(args=list(argv) if argv is not None else None, prog_name="kubecis", standalone_mode=False)
+    except typer.Exit as e:
+        return int(e.exit_code)
+    except typer.Abort:
+        return _fail("aborted", 130)
+    except KubecisError as e:
+        return _fail(str(e), e.exit_code)
+    except KeyboardInterrupt:
+        return _fail("interrupted", 130)
+    except BrokenPipeError:
+        return 141
+    except Exception as e:
+        # Usage errors from typer's command-line parser (click-style: format_message + exit_code).
+        fmt = getattr(e, "format_message", None)
+        code = getattr(e, "exit_code", None)
+        if callable(fmt) and isinstance(code, int):
+            if code == 0 or not str(fmt()).strip():  # help was printed (no_args_is_help)
+                return code
+            ctx = getattr(e, "ctx", None)
+            hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+            return _fail(f"{fmt()}{hint}", code)
+        raise
+    return int(rv) if isinstance(rv, int) else 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

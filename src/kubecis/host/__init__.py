@@ -1,0 +1,1 @@
+"""Everything that reads the machine goes through :class:`kubecis.host.base.Host`."""

@@ -1,0 +1,1 @@
+"""Results: states, check/group/controls results and totals; JSON round trip."""
