@@ -1,0 +1,249 @@
+"""Discovery of component binaries and files, and ``$<component><kind>`` substitution (spec §4).
+
+kube-bench finds each component's binary in the process table and each file as the
+first existing candidate path. kubecis does the same, with one improvement that
+fixes kube-bench's most reported false positive (#1256): when the running
+kubelet (or kube-proxy, scheduler, controller-manager, etcd) names its config,
+kubeconfig or data dir on its command line, that path wins over the candidate
+list. Every decision is recorded with its reason for ``kubecis explain``.
+
+Substitution happens on the parsed model (every text field), which is equivalent
+to kube-bench's raw-text replacement for all shipped data, without letting a
+replacement value break YAML parsing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from kubecis.benchmark.config import FILE_KINDS, Component, NodeSection
+from kubecis.benchmark.model import Check, Controls, Tests
+from kubecis.errors import HostError
+from kubecis.host.base import Host, Process
+
+# Command-line flags that name a component's files: (component, flag) → kind.
+CMDLINE_FILE_FLAGS: dict[str, dict[str, str]] = {
+    "kubelet": {"--config": "conf", "--kubeconfig": "kubeconfig", "--client-ca-file": "cafile"},
+    "proxy": {"--config": "conf", "--kubeconfig": "kubeconfig"},
+    "scheduler": {"--kubeconfig": "kubeconfig"},
+    "controllermanager": {"--kubeconfig": "kubeconfig"},
+    "etcd": {"--data-dir": "datadir"},
+}
+
+ENV_AUDIT_TEMPLATE = "cat \"/proc/$(/bin/ps -C {bin} -o pid= | tr -d ' ')/environ\" | tr '\\0' '\\n'"
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    component: str
+    kind: str  # bin, conf, svc, kubeconfig, cafile, datadir
+    value: str
+    why: str
+
+
+@dataclass(slots=True)
+class Discovery:
+    """What was found for one node-type section."""
+
+    section: str
+    bins: dict[str, str] = field(default_factory=dict)
+    files: dict[str, dict[str, str]] = field(default_factory=dict)  # kind → component → path
+    decisions: list[Decision] = field(default_factory=list)
+    bin_error: str = ""  # set when a mandatory component is not running (bins then stay empty)
+
+    def variables(self) -> list[tuple[str, str]]:
+        """``($name, value)`` pairs in kube-bench's substitution order: bin, conf, svc, kubeconfig, ..."""
+        out = [(f"${c}bin", v) for c, v in self.bins.items()]
+        for kind in FILE_KINDS:
+            out += [(f"${c}{kind}", v) for c, v in self.files.get(kind, {}).items()]
+        return out
+
+
+def ps_select(processes: list[Process], name: str) -> list[Process]:
+    """Processes ``ps -C name`` selects: procps compares the first 15 characters of the command name."""
+    key = name[:15]
+    return [p for p in processes if p.comm[:15] == key]
+
+
+def find_binary(component: Component, processes: list[Process]) -> tuple[str, Process] | None:
+    """The first bins candidate that is running (kube-bench's prefix-regex rule), with its process."""
+    for cand in component.bins:
+        cand = cand.strip("'\"")
+        words = cand.split()
+        if not words:
+            continue
+        try:
+            rx = re.compile(r"^(\S*/)*" + cand)
+        except re.error:
+            rx = re.compile(r"^(\S*/)*" + re.escape(cand))
+        for p in ps_select(processes, words[0]):
+            if rx.match(p.cmd):
+                return cand, p
+    return None
+
+
+def flag_value(argv: tuple[str, ...], flag: str) -> str | None:
+    """Value of ``--flag=value`` or ``--flag value`` on a command line (last one wins, like Go's flag)."""
+    value: str | None = None
+    for i, arg in enumerate(argv):
+        if arg.startswith(flag + "="):
+            value = arg[len(flag) + 1 :]
+        elif arg == flag and i + 1 < len(argv):
+            value = argv[i + 1]
+    return value
+
+
+def _stat_kind(host: Host, path: str) -> str:
+    """'exists', 'missing', or raises HostError for other stat failures (kube-bench: fatal)."""
+    try:
+        host.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return "missing"
+    except OSError as e:
+        raise HostError(f"cannot stat {path}: {e.strerror or e}") from None
+    return "exists"
+
+
+def discover(section: NodeSection, host: Host, *, use_cmdline: bool = True) -> Discovery:
+    d = Discovery(section.name)
+    procs = host.processes()
+    running: dict[str, Process] = {}
+    bins: dict[str, str] = {}
+    for comp in section.components:
+        if not comp.bins:
+            continue
+        found = find_binary(comp, procs)
+        if found is not None:
+            bins[comp.name] = found[0]
+            running[comp.name] = found[1]
+            d.decisions.append(Decision(comp.name, "bin", found[0],
+                                        f"running as pid {found[1].pid}: {_short(found[1].cmd)}"))
+        elif comp.optional:
+            bins[comp.name] = comp.name
+            d.decisions.append(Decision(comp.name, "bin", comp.name,
+                                        "optional, not running; using the component name"))
+        else:
+            d.bin_error = (f"unable to detect running programs for component {comp.name!r} "
+                           f"(looked for: {', '.join(comp.bins)})")
+            d.decisions.append(Decision(comp.name, "bin", "", d.bin_error + "; no $...bin variable "
+                                        "is substituted in this target"))
+            bins = {}
+            break
+    if not d.bin_error:
+        d.bins = bins
+
+    for comp in section.components:
+        proc = running.get(comp.name)
+        flags = CMDLINE_FILE_FLAGS.get(comp.name, {}) if use_cmdline else {}
+        from_cmdline: dict[str, tuple[str, str]] = {}
+        if proc is not None:
+            for flag, kind in flags.items():
+                v = flag_value(proc.cmdline, flag)
+                if v:
+                    from_cmdline[kind] = (v, flag)
+        for kind in FILE_KINDS:
+            cands = comp.candidates.get(kind, ())
+            default = comp.defaults.get(kind)
+            if kind in from_cmdline:
+                v, flag = from_cmdline[kind]
+                state = _stat_kind(host, v)
+                note = "" if state == "exists" else " (it does not exist on this host)"
+                d.files.setdefault(kind, {})[comp.name] = v
+                d.decisions.append(Decision(comp.name, kind, v,
+                                            f"the running {comp.name} names it with {flag}{note}"))
+                continue
+            if not cands and default is None:
+                continue
+            chosen: str | None = None
+            for c in cands:
+                if _stat_kind(host, c) == "exists":
+                    chosen = c
+                    break
+            if chosen is not None:
+                why = f"first existing candidate ({cands.index(chosen) + 1} of {len(cands)})"
+            elif default is not None:
+                chosen = default
+                why = "no candidate exists; using the default"
+            else:
+                chosen = comp.name
+                why = "no candidate exists and no default; using the component name (kube-bench rule)"
+            d.files.setdefault(kind, {})[comp.name] = chosen
+            d.decisions.append(Decision(comp.name, kind, chosen, why))
+    return d
+
+
+def _short(s: str, n: int = 100) -> str:
+    return s if len(s) <= n else s[: n - 3] + "..."
+
+
+def _quote(value: str) -> str:
+    return f"'{value}'" if any(ch.isspace() for ch in value) else value
+
+
+def substitute(controls: Controls, discovery: Discovery, raw_text: str | None = None) -> Controls:
+    """Replace ``$<component><kind>`` in every text field; add the default ``audit_env`` (§4.6)."""
+    pairs = [(name, _quote(v)) for name, v in discovery.variables() if v]
+    # §4.5/§4.6: the bins whose replacement changed the file text, with repeats.
+    text_for_bins = raw_text if raw_text is not None else _all_text(controls)
+    changed_bins = [_quote(v) for c, v in discovery.bins.items() if v and f"${c}bin" in text_for_bins]
+    env_bin = changed_bins[0] if len(changed_bins) == 1 else ""
+
+    def sub(s: str) -> str:
+        if "$" not in s:
+            return s
+        for name, value in pairs:
+            if name in s:
+                s = s.replace(name, value)
+        return s
+
+    def fix_check(c: Check) -> Check:
+        new = dataclasses.replace(
+            c,
+            text=sub(c.text),
+            audit=sub(c.audit),
+            audit_config=sub(c.audit_config),
+            audit_env=sub(c.audit_env),
+            remediation=sub(c.remediation),
+            tests=_sub_tests(c, sub),
+        )
+        if (not new.audit_env and not new.disable_env_testing and new.tests is not None
+                and any(i.env for i in new.tests.items)):
+            new = dataclasses.replace(new, audit_env=ENV_AUDIT_TEMPLATE.format(bin=env_bin))
+        return new
+
+    groups = tuple(
+        dataclasses.replace(g, text=sub(g.text), checks=tuple(fix_check(c) for c in g.checks))
+        for g in controls.groups
+    )
+    return dataclasses.replace(controls, text=sub(controls.text), groups=groups)
+
+
+def _sub_tests(c: Check, sub: Callable[[str], str]) -> Tests | None:
+    if c.tests is None:
+        return None
+    items = tuple(
+        dataclasses.replace(
+            i, flag=sub(i.flag), path=sub(i.path), env=sub(i.env),
+            compare=dataclasses.replace(i.compare, value=sub(i.compare.value)),
+        )
+        for i in c.tests.items
+    )
+    return dataclasses.replace(c.tests, items=items)
+
+
+def _all_text(controls: Controls) -> str:
+    parts = [controls.text]
+    for g in controls.groups:
+        parts.append(g.text)
+        for c in g.checks:
+            parts += [c.text, c.audit, c.audit_config, c.audit_env, c.remediation]
+    return "\n".join(parts)
+
+
+def describe(d: Discovery) -> list[str]:
+    """Human-readable decision lines for ``kubecis explain``."""
+    return [f"{x.component:<18} {x.kind:<10} {x.value or '-':<50} {x.why}" for x in d.decisions]
+

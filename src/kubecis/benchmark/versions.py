@@ -1,0 +1,223 @@
+"""Which benchmark to run: ``--benchmark``, ``--version`` or detection (spec §5).
+
+Detection never falls back silently. kube-bench assumes Kubernetes 1.18 when it
+cannot find a version (and so runs a benchmark from 2020); kubecis stops with a
+message saying how to choose, and ``kubecis explain`` prints every step.
+
+Sources, in order: the static pod manifests' image tags (read through the host
+interface, so it works on ``--root`` and snapshots and spawns nothing), the
+in-cluster API ``/version`` (when a service-account token is mounted), then
+``kubectl version -o json`` and ``kubelet --version`` (only when the caller allows
+spawning processes).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from kubecis.errors import BenchmarkError, HostError, UsageError
+from kubecis.host.base import Host
+
+DEFAULT_UNKNOWN = "1.18"  # kube-bench's stop value for the decrementing lookup (§5.4)
+
+# Files whose `image:` tag tells the control plane's version.
+MANIFESTS = (
+    "/etc/kubernetes/manifests/kube-apiserver.yaml",
+    "/etc/kubernetes/manifests/kube-apiserver.yml",
+    "/etc/kubernetes/manifests/kube-controller-manager.yaml",
+    "/etc/kubernetes/manifests/kube-scheduler.yaml",
+    "/var/lib/rancher/rke2/agent/pod-manifests/kube-apiserver.yaml",
+)
+_IMAGE_TAG = re.compile(r"image:\s*['\"]?[^\s'\"]*/kube-(?:apiserver|controller-manager|scheduler|proxy)"
+                        r"(?:-amd64|-arm64)?:(v\d+\.\d+\.\d+[^\s'\"@]*)")
+_GIT_PLATFORM = re.compile(r"v(\d+\.\d+)\.\d+[-+](\w+)(?:[.\-+]*)\w+")
+_KUBELET_VERSION = re.compile(r"Kubernetes v(\d+.\d+)")
+
+
+@dataclass(frozen=True, slots=True)
+class KubeVersion:
+    version: str  # "1.33"
+    git_version: str = ""  # "v1.33.1+k3s1" when known
+    source: str = ""
+
+
+@dataclass(slots=True)
+class Selection:
+    benchmark: str
+    detected_version: str = "none"
+    steps: list[str] = field(default_factory=list)
+
+
+def base_version(major: str, minor: str) -> str:
+    return f"{major}.{minor.replace('+', '')}"
+
+
+def lookup(mapping: dict[str, str], key: str) -> str:
+    """kube-bench's lookup: try the key, then decrement the second field until found (§5.4)."""
+    orig = key
+    while True:
+        if key in mapping:
+            return mapping[key]
+        if key == DEFAULT_UNKNOWN:
+            break
+        parts = key.split(".")
+        if len(parts) < 2 or not parts[1].isdigit() or int(parts[1]) <= 1:
+            break
+        parts[1] = str(int(parts[1]) - 1)
+        key = ".".join(parts)
+    raise BenchmarkError(
+        f"unable to find a matching Benchmark Version match for kubernetes version: {orig}"
+    )
+
+
+def platform_of(git_version: str) -> tuple[str, str]:
+    """(platform, X.Y) from a gitVersion like ``v1.27.6+k3s1`` (``("", "")`` if none)."""
+    m = _GIT_PLATFORM.search(git_version)
+    if not m:
+        return "", ""
+    return m.group(2), m.group(1)
+
+
+def _minor(v: str) -> int:
+    try:
+        return int(v.split(".")[1])
+    except (IndexError, ValueError):
+        return -1
+
+
+def platform_benchmark(platform: str, version: str) -> str:
+    """kube-bench's platform → benchmark table (§5.2 step 3); "" when none applies."""
+    m = _minor(version)
+    major1 = version.startswith("1.")
+    if platform == "eks":
+        if major1 and 15 <= m <= 19:
+            return "eks-1.0.1"
+        if major1 and 29 <= m <= 31:
+            return "eks-1.7.0"
+        if major1 and 32 <= m <= 34:
+            return "eks-1.8.0"
+        return "eks-1.5.0"
+    if platform == "aks":
+        if major1 and 19 <= m <= 24:
+            return "aks-1.0"
+        if major1 and 29 <= m <= 31:
+            return "aks-1.7"
+        return "aks-1.8"
+    if platform == "gke":
+        if major1 and 15 <= m <= 19:
+            return "gke-1.0"
+        if major1 and 20 <= m <= 27:
+            return "gke-1.2.0"
+        if major1 and 28 <= m <= 29:
+            return "gke-1.6.0"
+        if version == "1.30":
+            return "gke-1.8.0"
+        return "gke-1.9.0"
+    if platform == "k3s":
+        if major1 and 22 <= m <= 23:
+            return "k3s-cis-1.23"
+        return {"1.24": "k3s-cis-1.24", "1.25": "k3s-cis-1.7", "1.26": "k3s-cis-1.8"}.get(version, "k3s-cis-1.9")
+    if platform == "rancher":
+        return {"1.23": "rke-cis-1.23", "1.24": "rke-cis-1.24"}.get(version, "rke-cis-1.7")
+    if platform == "rke2r":
+        return {"1.23": "rke2-cis-1.23", "1.24": "rke2-cis-1.24", "1.25": "rke2-cis-1.7"}.get(
+            version, "rke2-cis-1.8")
+    if platform == "aliyun":
+        return "ack-1.0"
+    if platform == "vmware":
+        return "tkgi-1.2.53"
+    return ""
+
+
+def version_from_manifests(host: Host) -> KubeVersion | None:
+    for path in MANIFESTS:
+        try:
+            text = host.read(path).decode("utf-8", "replace")
+        except (OSError, HostError):
+            continue
+        m = _IMAGE_TAG.search(text)
+        if m:
+            git = m.group(1)
+            vm = re.match(r"v(\d+)\.(\d+)", git)
+            if vm:
+                return KubeVersion(f"{vm.group(1)}.{vm.group(2)}", git, f"image tag {git} in {path}")
+    return None
+
+
+def version_from_tools(run: Callable[[list[str]], str | None]) -> KubeVersion | None:
+    """``kubectl version -o json`` then ``kubelet --version``, through ``run`` (argv → stdout or None)."""
+    if shutil.which("kubectl"):
+        out = run(["kubectl", "version", "-o", "json"])
+        if out:
+            try:
+                sv = json.loads(out).get("serverVersion") or {}
+                if sv.get("major") and sv.get("minor"):
+                    return KubeVersion(base_version(str(sv["major"]), str(sv["minor"])),
+                                       str(sv.get("gitVersion", "")), "kubectl version -o json")
+            except (ValueError, AttributeError):
+                pass
+    if shutil.which("kubelet"):
+        out = run(["kubelet", "--version"])
+        if out:
+            m = _KUBELET_VERSION.search(out)
+            if m:
+                return KubeVersion(m.group(1), "", f"kubelet --version: {out.strip()}")
+    return None
+
+
+def run_tool(argv: list[str]) -> str | None:
+    """Run a version tool (no shell), with a short timeout."""
+    try:
+        cp = subprocess.run(argv, capture_output=True, text=True, timeout=10, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return cp.stdout if cp.returncode == 0 else None
+
+
+def select_benchmark(
+    *,
+    version_mapping: Callable[[], dict[str, str]],
+    benchmark: str = "",
+    version: str = "",
+    host: Host | None = None,
+    allow_tools: bool = True,
+    tool_runner: Callable[[list[str]], str | None] = run_tool,
+) -> Selection:
+    """Decide the benchmark; every step is recorded in ``Selection.steps`` for ``explain``."""
+    if benchmark and version:
+        raise UsageError("It is an error to specify both --version and --benchmark flags")
+    if benchmark:
+        return Selection(benchmark, "none", [f"--benchmark {benchmark} given: using it as is"])
+    if version:
+        b = lookup(version_mapping(), version)
+        return Selection(b, "none", [f"--version {version} given: version_mapping → {b}"])
+    steps: list[str] = []
+    kv: KubeVersion | None = None
+    if host is not None:
+        kv = version_from_manifests(host)
+        steps.append(f"control-plane manifests: {kv.source if kv else 'no image tag found'}")
+    if kv is None and allow_tools:
+        kv = version_from_tools(tool_runner)
+        steps.append(f"kubectl/kubelet: {kv.source if kv else 'not found or no answer'}")
+    elif kv is None:
+        steps.append("kubectl/kubelet: not consulted (this run may not start processes)")
+    if kv is None:
+        raise BenchmarkError(
+            "could not detect the Kubernetes version (no control-plane manifest with an image tag, "
+            "no kubectl or kubelet answered); pass --version X.Y or --benchmark NAME"
+        )
+    platform, pver = platform_of(kv.git_version)
+    if platform:
+        pb = platform_benchmark(platform, pver)
+        if pb:
+            steps.append(f"platform {platform} {pver} from {kv.git_version} → {pb}")
+            return Selection(pb, pb, steps)
+        steps.append(f"platform {platform!r} from {kv.git_version}: no platform benchmark")
+    b = lookup(version_mapping(), kv.version)
+    steps.append(f"Kubernetes {kv.version} ({kv.source}) → version_mapping → {b}")
+    return Selection(b, kv.version, steps)
