@@ -1,0 +1,23 @@
+"""Options shared by every report format (the kube-bench output flags)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class ReportOptions:
+    """kube-bench's output flags. Only the text format reads most of them.
+
+    ``no_totals`` also changes JSON (bare array instead of ``{"Controls":...,"Totals":...}``);
+    ``no_results``, ``no_remediations``, ``no_summary`` and ``include_test_output`` affect
+    text only, as in kube-bench. ``color`` is decided by the caller (see
+    :func:`kubecis.report.color_enabled`).
+    """
+
+    no_results: bool = False
+    no_remediations: bool = False
+    no_summary: bool = False
+    no_totals: bool = False
+    include_test_output: bool = False
+    color: bool = False
