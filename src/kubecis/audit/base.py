@@ -16,6 +16,13 @@ from kubecis.gofmt import go_quote
 MAX_OUTPUT_BYTES = 1 << 20
 DEFAULT_TIMEOUT = 30.0
 
+# Go's names for the signals an audit can die of (syscall.Signal.String()).
+_SIGNAL_NAMES = {
+    1: "hangup", 2: "interrupt", 3: "quit", 4: "illegal instruction", 6: "aborted", 7: "bus error",
+    8: "floating point exception", 9: "killed", 11: "segmentation fault", 13: "broken pipe",
+    14: "alarm clock", 15: "terminated",
+}
+
 
 @dataclass(frozen=True, slots=True)
 class AuditResult:
@@ -29,10 +36,11 @@ class AuditResult:
         """kube-bench's error for a non-zero exit, or "" when the audit succeeded."""
         if self.returncode == 0:
             return ""
-        return (
-            f"failed to run: {go_quote(script)}, output: {go_quote(self.output)}, "
-            f"error: exit status {self.returncode}"
-        )
+        if self.returncode < 0:  # killed by a signal: Go's ExitError says "signal: <name>"
+            status = f"signal: {_SIGNAL_NAMES.get(-self.returncode, f'signal {-self.returncode}')}"
+        else:
+            status = f"exit status {self.returncode}"
+        return f"failed to run: {go_quote(script)}, output: {go_quote(self.output)}, error: {status}"
 
 
 class Executor(Protocol):

@@ -8,6 +8,9 @@ from collections.abc import Sequence
 import typer
 
 from kubecis import __version__
+from kubecis.cli import benchmarks as benchmarks_cmd
+from kubecis.cli import explain as explain_cmd
+from kubecis.cli import run as run_cmd
 from kubecis.cli import seccomp as seccomp_cmd
 from kubecis.errors import KubecisError
 
@@ -19,6 +22,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+run_cmd.register(app)
+app.command("explain")(explain_cmd.explain)
+app.add_typer(benchmarks_cmd.app, name="benchmarks")
 app.add_typer(seccomp_cmd.app, name="seccomp")
 
 

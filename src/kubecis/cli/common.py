@@ -1,0 +1,56 @@
+"""Pieces several subcommands share: config-dir resolution, host and executor construction."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kubecis.audit.base import Executor
+from kubecis.audit.shell import ShellExecutor
+from kubecis.errors import ConfigError, UsageError
+from kubecis.host.base import Host
+from kubecis.host.live import LiveHost
+
+# kube-bench's default: ./cfg relative to the working directory.
+KUBE_BENCH_DEFAULT_DIR = Path("cfg")
+
+
+def resolve_config_dir(config_dir: Path | None) -> Path:
+    """``--config-dir``, else ``./cfg`` (kube-bench's default) when it holds a config.yaml."""
+    if config_dir is not None:
+        if not config_dir.exists():
+            raise ConfigError(f"--config-dir {config_dir}: no such directory")
+        if not config_dir.is_dir():
+            raise ConfigError(f"--config-dir {config_dir}: not a directory")
+        return config_dir
+    if (KUBE_BENCH_DEFAULT_DIR / "config.yaml").is_file():
+        return KUBE_BENCH_DEFAULT_DIR
+    raise ConfigError("no benchmark definitions: pass --config-dir DIR (a kube-bench cfg/ directory)")
+
+
+def build_host(*, root: Path | None = None, snapshot: Path | None = None) -> tuple[Host, bool]:
+    """The host to check and whether it is this live machine."""
+    if root is not None and snapshot is not None:
+        raise UsageError("--root and --snapshot cannot be used together")
+    if root is not None:
+        from kubecis.host.rooted import RootedHost
+
+        return RootedHost(str(root)), False
+    if snapshot is not None:
+        from kubecis.host.snapshot import load_snapshot
+
+        return load_snapshot(snapshot), False
+    return LiveHost(), True
+
+
+def make_executor(kind: str, host: Host, *, live: bool, timeout: float) -> Executor:
+    """shell: the real /bin/sh (live host only); native: in-process; auto: native, shell fallback when live."""
+    if kind == "shell":
+        if not live:
+            raise UsageError("--executor shell runs audits on this machine; it cannot check --root or --snapshot")
+        return ShellExecutor(timeout=timeout)
+    from kubecis.audit.dispatch import AutoExecutor, native_executor
+
+    native = native_executor(host)
+    if kind == "native":
+        return native
+    return AutoExecutor(native, ShellExecutor(timeout=timeout) if live else None)

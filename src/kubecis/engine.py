@@ -1,0 +1,137 @@
+"""Plan and run a benchmark on one node: choose benchmark and targets, discover, substitute, run.
+
+This is the glue between the layers (definitions → host → audit → evaluate →
+results); it holds no format or CLI logic. A :class:`Plan` is computed first and
+can be printed (``kubecis explain``) without running a single audit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kubecis.audit.base import Executor
+from kubecis.benchmark.config import Config
+from kubecis.benchmark.loader import Diagnostic, load_controls
+from kubecis.benchmark.model import Controls
+from kubecis.benchmark.variables import Discovery, discover, substitute
+from kubecis.benchmark.versions import Selection, select_benchmark
+from kubecis.errors import BenchmarkError, ConfigError, UsageError
+from kubecis.host.base import Host
+from kubecis.results.model import RunResult
+from kubecis.results.runner import Filters, run_controls
+
+AUTO_ORDER = ("master", "controlplane", "etcd", "node", "policies", "managedservices")
+
+
+@dataclass(slots=True)
+class TargetPlan:
+    target: str
+    path: Path
+    controls: Controls  # substituted
+    discovery: Discovery
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Plan:
+    selection: Selection
+    config: Config
+    targets: list[TargetPlan] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # role detection and other decisions
+
+
+@dataclass(frozen=True, slots=True)
+class PlanRequest:
+    config_dir: Path
+    benchmark: str = ""
+    version: str = ""
+    targets: tuple[str, ...] = ()  # empty: detect node roles (kube-bench's root command)
+    use_cmdline_paths: bool = True
+    allow_tools: bool = True  # may version detection start kubectl/kubelet?
+
+
+def _check_benchmark(config: Config, bench: str) -> None:
+    if not (config.config_dir / bench).is_dir():
+        available = ", ".join(config.benchmarks())
+        raise BenchmarkError(f"unknown benchmark {bench!r} in {config.config_dir}; available: {available}")
+
+
+def role_running(config: Config, node_type: str, host: Host) -> tuple[bool, str]:
+    """kube-bench §4.3: a role is detected when its mandatory components run."""
+    section = config.section(node_type)
+    if section is None:
+        return False, f"{node_type}: no config section"
+    d = discover(section, host, use_cmdline=False)
+    if d.bin_error:
+        return False, f"{node_type}: {d.bin_error}"
+    if not d.bins:
+        return False, f"{node_type}: no component with binaries configured"
+    running = [c for c, b in d.bins.items() if any(x.kind == "bin" and x.component == c
+                                                   and x.why.startswith("running") for x in d.decisions)]
+    return True, f"{node_type}: detected (running: {', '.join(running) or 'optional components only'})"
+
+
+def make_plan(req: PlanRequest, host: Host) -> Plan:
+    base = Config.load(req.config_dir)
+    selection = select_benchmark(
+        version_mapping=base.version_mapping,
+        benchmark=req.benchmark,
+        version=req.version,
+        host=host,
+        allow_tools=req.allow_tools,
+    )
+    bench = selection.benchmark
+    _check_benchmark(base, bench)
+    config = base.merged_with(bench)
+    allowed = config.targets_for(bench)
+    plan = Plan(selection, config)
+    if req.targets:
+        bad = [t for t in req.targets if t not in allowed]
+        if bad:
+            raise UsageError(
+                f"the specified --targets {','.join(req.targets)!r} are not configured for the "
+                f"benchmark {bench}; valid targets: {', '.join(allowed)}"
+            )
+        targets = list(dict.fromkeys(req.targets))
+        plan.notes.append(f"targets given: {', '.join(targets)}")
+    else:
+        targets = []
+        master, why = role_running(config, "master", host)
+        plan.notes.append(why)
+        if master:
+            targets.append("master")
+            if "controlplane" in allowed:
+                targets.append("controlplane")
+        if "etcd" in allowed:
+            etcd, why = role_running(config, "etcd", host)
+            plan.notes.append(why)
+            if etcd:
+                targets.append("etcd")
+        targets.append("node")
+        plan.notes.append("node: always run")
+        for t in ("policies", "managedservices"):
+            if t in allowed:
+                targets.append(t)
+    for t in targets:
+        name = t.lower()
+        path = config.config_dir / bench / f"{name}.yaml"
+        if not path.is_file():
+            raise BenchmarkError(f"can't find {name} controls file in {config.config_dir / bench}")
+        section = config.section(name)
+        if section is None:
+            raise ConfigError(f"No config settings for {name}")
+        loaded = load_controls(path, name)
+        disc = discover(section, host, use_cmdline=req.use_cmdline_paths)
+        controls = substitute(loaded.controls, disc, loaded.text)
+        plan.targets.append(TargetPlan(name, path, controls, disc, loaded.diagnostics))
+    return plan
+
+
+def run_plan(plan: Plan, executor: Executor, filters: Filters) -> RunResult:
+    result = RunResult(benchmark=plan.selection.benchmark)
+    for tp in plan.targets:
+        result.controls.append(
+            run_controls(tp.controls, executor, filters, detected_version=plan.selection.detected_version)
+        )
+    return result.sorted()

@@ -1,0 +1,146 @@
+"""Discovery of binaries and files, and variable substitution (spec §4)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kubecis.benchmark.config import Component, Config, NodeSection
+from kubecis.benchmark.loader import parse_controls
+from kubecis.benchmark.variables import discover, find_binary, flag_value, substitute
+from kubecis.errors import HostError
+from tests.fakes import FakeHost
+
+
+def _section(*comps: Component) -> NodeSection:
+    return NodeSection("master", comps)
+
+
+def test_binary_prefix_rules() -> None:
+    host = FakeHost()
+    host.add_process(["/usr/local/bin/kube-apiserver", "--a=1"])
+    host.add_process(["hyperkube", "kubelet", "--x"])
+    comp = Component("apiserver", bins=("kube-apiserver", "apiserver"))
+    found = find_binary(comp, host.processes())
+    assert found is not None and found[0] == "kube-apiserver"
+    hk = Component("kubelet", bins=("'hyperkube kubelet'", "kubelet"))
+    found = find_binary(hk, host.processes())
+    assert found is not None and found[0] == "hyperkube kubelet"
+
+
+def test_fifteen_character_comm_truncation() -> None:
+    host = FakeHost()
+    host.add_process(["/usr/bin/kube-controller-manager", "--kubeconfig=/etc/kubernetes/controller-manager.conf"])
+    assert host.procs[0].comm == "kube-controller"
+    comp = Component("controllermanager", bins=("kube-controller-manager", "kube-controller"))
+    found = find_binary(comp, host.processes())
+    assert found is not None and found[0] == "kube-controller-manager"
+
+
+def test_mandatory_missing_empties_bins_but_files_resolve() -> None:
+    host = FakeHost(files={"/b.yaml": b""})
+    sec = _section(
+        Component("etcd", bins=("etcd",), optional=True),
+        Component("apiserver", bins=("kube-apiserver",), candidates={"conf": ("/a.yaml", "/b.yaml")}),
+    )
+    d = discover(sec, host)
+    assert d.bins == {}
+    assert "apiserver" in d.bin_error
+    assert d.files["conf"]["apiserver"] == "/b.yaml"
+
+
+def test_optional_gets_component_name_and_defaults() -> None:
+    host = FakeHost()
+    sec = _section(
+        Component("etcd", bins=("etcd",), optional=True, candidates={"datadir": ("/x",)},
+                  defaults={"datadir": "/var/lib/etcd/default.etcd"}),
+        Component("proxy", candidates={"svc": ("/nope",)}),
+    )
+    d = discover(sec, host)
+    assert d.bins == {"etcd": "etcd"}
+    assert d.files["datadir"]["etcd"] == "/var/lib/etcd/default.etcd"
+    assert d.files["svc"]["proxy"] == "proxy"  # kube-bench: the component name
+
+
+def test_permission_denied_is_fatal() -> None:
+    host = FakeHost(denied={"/a"})
+    with pytest.raises(HostError, match="cannot stat /a"):
+        discover(_section(Component("x", candidates={"conf": ("/a",)})), host)
+
+
+def test_kubelet_config_from_command_line_wins() -> None:
+    """kube-bench #1256: the running kubelet's --config beats the first existing candidate."""
+    host = FakeHost(files={"/var/lib/kubelet/config.yaml": b"", "/etc/kubelet/custom.yaml": b""})
+    host.add_process(["/usr/bin/kubelet", "--config=/etc/kubelet/custom.yaml", "--kubeconfig", "/etc/k.conf"])
+    sec = NodeSection("node", (Component("kubelet", bins=("kubelet",), candidates={
+        "conf": ("/var/lib/kubelet/config.yaml",), "kubeconfig": ("/etc/kubernetes/kubelet.conf",)}),))
+    d = discover(sec, host)
+    assert d.files["conf"]["kubelet"] == "/etc/kubelet/custom.yaml"
+    assert d.files["kubeconfig"]["kubelet"] == "/etc/k.conf"
+    why = [x.why for x in d.decisions if x.kind == "kubeconfig"][0]
+    assert "--kubeconfig" in why and "does not exist" in why
+    compat = discover(sec, host, use_cmdline=False)
+    assert compat.files["conf"]["kubelet"] == "/var/lib/kubelet/config.yaml"
+
+
+def test_flag_value_forms() -> None:
+    argv = ("kubelet", "--config", "/a", "--config=/b", "--kubeconfig=")
+    assert flag_value(argv, "--config") == "/b"
+    assert flag_value(argv, "--missing") is None
+
+
+CONTROLS = """\
+type: etcd
+groups:
+  - id: "2"
+    text: $etcdbin group
+    checks:
+      - id: "2.1"
+        text: "t"
+        audit: "/bin/ps -ef | /bin/grep $etcdbin | /bin/grep -v grep"
+        remediation: "edit $etcdconf"
+        tests:
+          test_items:
+            - flag: "--cert-file"
+              env: "ETCD_CERT_FILE"
+"""
+
+
+def test_substitution_and_default_audit_env() -> None:
+    host = FakeHost(files={"/etc/kubernetes/manifests/etcd.yaml": b""})
+    host.add_process(["etcd", "--data-dir=/var/lib/etcd"])
+    sec = NodeSection("etcd", (Component("etcd", bins=("etcd",),
+                                         candidates={"conf": ("/etc/kubernetes/manifests/etcd.yaml",)}),))
+    loaded = parse_controls(CONTROLS, "etcd.yaml", "etcd")
+    d = discover(sec, host)
+    c = substitute(loaded.controls, d, loaded.text)
+    chk = c.groups[0].checks[0]
+    assert chk.audit == "/bin/ps -ef | /bin/grep etcd | /bin/grep -v grep"
+    assert chk.remediation == "edit /etc/kubernetes/manifests/etcd.yaml"
+    assert c.groups[0].text == "etcd group"
+    assert chk.audit_env == "cat \"/proc/$(/bin/ps -C etcd -o pid= | tr -d ' ')/environ\" | tr '\\0' '\\n'"
+
+
+def test_multiword_bins_are_quoted_and_unknown_vars_stay() -> None:
+    host = FakeHost()
+    host.add_process(["hyperkube", "kubelet"])
+    sec = NodeSection("node", (Component("kubelet", bins=("hyperkube kubelet",)),))
+    text = "type: node\ngroups:\n- id: '4'\n  checks:\n  - id: '4.1'\n    audit: ps -fC $kubeletbin $proxyconf\n"
+    loaded = parse_controls(text, "node.yaml")
+    c = substitute(loaded.controls, discover(sec, host), loaded.text)
+    assert c.groups[0].checks[0].audit == "ps -fC 'hyperkube kubelet' $proxyconf"
+
+
+def test_config_merge_replaces_lists(cfg_dir: Path) -> None:
+    base = Config.load(cfg_dir)
+    k3s = base.merged_with("k3s-cis-1.9")
+    master = k3s.section("master")
+    assert master is not None
+    api = next(c for c in master.components if c.name == "apiserver")
+    assert api.bins == ("containerd",)
+    plain = base.section("master")
+    assert plain is not None
+    assert next(c for c in plain.components if c.name == "apiserver").bins[0] == "kube-apiserver"
+    assert base.version_mapping()["1.33"] == "cis-1.12"
+    assert base.targets_for("cis-1.12") == ["master", "node", "controlplane", "etcd", "policies"]
