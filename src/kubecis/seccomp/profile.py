@@ -169,6 +169,12 @@ def _str_list(value: object, where: str) -> list[str]:
     return list(value)
 
 
+def _opt(data: Mapping[str, Any], key: str) -> Any:
+    """An optional list field: absent or null means empty; anything else is checked by the caller."""
+    value = data.get(key)
+    return [] if value is None else value
+
+
 def parse(data: object, *, source: str) -> Profile:
     """Validate the OCI/Docker profile shape and build a :class:`Profile`; errors name ``source``."""
     if not isinstance(data, Mapping):
@@ -182,21 +188,21 @@ def parse(data: object, *, source: str) -> Profile:
     errno_ret: int | None = None
     if data.get("defaultErrnoRet") is not None:
         errno_ret = _errno(data["defaultErrnoRet"], f"{source}: defaultErrnoRet")
-    archs = _str_list(data.get("architectures") or [], f"{source}: architectures")
-    arch_map = data.get("archMap") or []
+    archs = _str_list(_opt(data, "architectures"), f"{source}: architectures")
+    arch_map = _opt(data, "archMap")
     if not isinstance(arch_map, list):
         raise SeccompError(f"{source}: archMap must be a list")
     for i, entry in enumerate(arch_map):
         if not isinstance(entry, Mapping) or not isinstance(entry.get("architecture"), str):
             raise SeccompError(f"{source}: archMap[{i}] must have an 'architecture' string")
         archs.append(entry["architecture"])
-        subs = entry.get("subArchitectures") or []
+        subs = _opt(entry, "subArchitectures")
         archs.extend(_str_list(subs, f"{source}: archMap[{i}].subArchitectures"))
     for a in archs:
         if not a.startswith("SCMP_ARCH_"):
             raise SeccompError(f"{source}: unknown architecture {a!r} (expected SCMP_ARCH_*)")
-    flags = _str_list(data.get("flags") or [], f"{source}: flags")
-    raw_rules = data.get("syscalls") or []
+    flags = _str_list(_opt(data, "flags"), f"{source}: flags")
+    raw_rules = _opt(data, "syscalls")
     if not isinstance(raw_rules, list):
         raise SeccompError(f"{source}: syscalls must be a list")
     rules: list[Rule] = []
@@ -210,7 +216,10 @@ def parse(data: object, *, source: str) -> Profile:
         for cond in ("args", "includes", "excludes"):
             if raw.get(cond):
                 raise SeccompError(f"{where}: conditional rules ({cond}) are not supported by kubecis")
-        names = _str_list(raw.get("names") or ([raw["name"]] if "name" in raw else []), f"{where}: names")
+        raw_names = raw.get("names")
+        if raw_names is None:
+            raw_names = [raw["name"]] if "name" in raw else []
+        names = _str_list(raw_names, f"{where}: names")
         if not names:
             raise SeccompError(f"{where}: names must not be empty")
         if "action" not in raw:

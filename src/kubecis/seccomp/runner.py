@@ -11,7 +11,7 @@ from kubecis.seccomp import libseccomp
 from kubecis.seccomp.base import RUNTIME_BASE_SET
 from kubecis.seccomp.errors import SeccompError
 from kubecis.seccomp.profile import Profile, allow_profile, merge
-from kubecis.seccomp.trace import Observed, exit_code, resolve_command, run_traced
+from kubecis.seccomp.trace import Observed, exit_code, resolve_command, run_traced, signals_to_child
 
 
 @dataclass
@@ -51,9 +51,7 @@ def enforce(cmd: Sequence[str], profile: Profile) -> int:
         raise SeccompError(f"cannot start {cmd[0]}: {e.strerror or e}") from None
     except subprocess.SubprocessError as e:
         raise SeccompError(f"cannot install the seccomp filter: {e}") from None
-    try:
-        proc.wait()
-    except KeyboardInterrupt:
+    with signals_to_child(lambda: [proc.pid]):
         proc.wait()
     return exit_code(proc.returncode)
 

@@ -16,7 +16,7 @@ import subprocess
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -147,17 +147,26 @@ def _signal_all(pids: Iterable[int], sig: int) -> None:
 
 
 @contextlib.contextmanager
-def _sigint_to_child() -> Iterator[None]:
-    """While the traced command runs, Ctrl-C is for it (same process group), not for us."""
+def signals_to_child(targets: Callable[[], Iterable[int]]) -> Iterator[None]:
+    """While the command runs, Ctrl-C is for it (it is in our process group, so the terminal
+    already delivered it) and SIGTERM/SIGHUP sent to us are forwarded to ``targets()``, so the
+    command ends normally and kubecis still writes its profile or report."""
+
+    def forward(signum: int, _frame: object) -> None:
+        _signal_all(targets(), signum)
+
+    saved: dict[int, object] = {}
     try:
-        old = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    except ValueError:  # not the main thread
-        yield
-        return
+        saved[signal.SIGINT] = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        for fwd in (signal.SIGTERM, signal.SIGHUP):
+            saved[fwd] = signal.signal(fwd, forward)
+    except ValueError:  # not the main thread: leave signals alone
+        pass
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, old)
+        for signum, old in saved.items():
+            signal.signal(signum, old)  # type: ignore[arg-type]
 
 
 @dataclass
@@ -190,19 +199,19 @@ def run_traced(
                 "-e", "signal=none", "-o", out]
         if everything_but is not None:
             names = sorted(set(everything_but))
-            argv += ["--seccomp-bpf", "-Y", "-e", "trace=!" + ",".join("?" + n for n in names) if names
-                     else "trace=all"]
+            argv += ["--seccomp-bpf", "-Y", "-e",
+                     ("trace=!" + ",".join("?" + n for n in names)) if names else "trace=all"]
         elif only_outside is not None:
             names = sorted(set(only_outside))
-            argv += ["--seccomp-bpf", "-Y", "-e", "trace=" + ",".join("?" + n for n in names) if names
-                     else "trace=none"]
+            argv += ["--seccomp-bpf", "-Y", "-e",
+                     ("trace=" + ",".join("?" + n for n in names)) if names else "trace=none"]
         argv += ["--", *cmd]
         timed_out = False
-        with _sigint_to_child():
-            try:
-                proc = subprocess.Popen(argv)
-            except OSError as e:
-                raise SeccompError(f"cannot start strace: {e.strerror or e}") from None
+        try:
+            proc = subprocess.Popen(argv)
+        except OSError as e:
+            raise SeccompError(f"cannot start strace: {e.strerror or e}") from None
+        with signals_to_child(lambda: _descendants(proc.pid)):
             try:
                 proc.wait(timeout=duration)
             except subprocess.TimeoutExpired:
