@@ -19,9 +19,12 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
+
+if TYPE_CHECKING:
+    from .node import NodeSpec
 
 TARGETS = ("master", "etcd", "controlplane", "node", "policies")
 
@@ -289,23 +292,38 @@ def expected_verdicts(golden: Path) -> list[str]:
     ]
 
 
-def host_main(argv: list[str]) -> int:
-    from .kind import kind_v1_21_1
+COMPAT = Path(__file__).resolve().parents[3] / "shared" / "compat" / "kube-bench"
+GOLDEN = COMPAT / "integration" / "testdata" / "Expected_output.data"
+
+
+def reference_run(spec: NodeSpec, bench: str, *, verbose: bool = False) -> subprocess.CompletedProcess[str]:
+    """Run the rough driver inside ``spec``'s node (host side)."""
     from .node import run_in_node
 
-    compat = Path(__file__).resolve().parents[3] / "shared" / "compat" / "kube-bench"
-    cfg = compat / "cfg"
-    golden = compat / "integration" / "testdata" / "Expected_output.data"
-    verbose = "-v" in argv
-    res = run_in_node(
-        kind_v1_21_1(),
-        [sys.executable, __file__, "inside", str(cfg), "cis-1.20", *(["-v"] if verbose else [])],
-        timeout=300,
-    )
+    argv = [sys.executable, __file__, "inside", str(COMPAT / "cfg"), bench, *(["-v"] if verbose else [])]
+    return run_in_node(spec, argv, timeout=300)
+
+
+def reference_verdicts(spec: NodeSpec, bench: str) -> dict[str, str]:
+    """{check id: PASS|FAIL|WARN|INFO} as the rough driver sees ``spec``'s node."""
+    res = reference_run(spec, bench)
+    if res.returncode != 0:
+        raise RuntimeError(f"reference driver failed ({res.returncode}): {res.stderr}")
+    return {
+        m.group(2): m.group(1)
+        for line in res.stdout.splitlines()
+        if (m := re.match(r"(PASS|FAIL|WARN|INFO) (\S+)$", line))
+    }
+
+
+def host_main(argv: list[str]) -> int:
+    from .kind import kind_v1_21_1
+
+    res = reference_run(kind_v1_21_1(), "cis-1.20", verbose="-v" in argv)
     sys.stderr.write(res.stderr)
     print(res.stdout)
     got = [line for line in res.stdout.splitlines() if re.match(r"(PASS|FAIL|WARN|INFO) ", line)]
-    want = expected_verdicts(golden)
+    want = expected_verdicts(GOLDEN)
     diffs = [f"  {w!r:30} got {g!r}" for w, g in zip(want, got, strict=False) if w != g]
     print(f"checks: expected {len(want)}, got {len(got)}; mismatches: {len(diffs)}")
     print("\n".join(diffs))

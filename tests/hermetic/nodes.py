@@ -576,6 +576,7 @@ def kubeadm_hardened(k8s_version: str = "1.33") -> NodeSpec:
     p.description = "kubeadm with CIS remediations"
     p.apiserver = set_flags(
         p.apiserver,
+        anonymous_auth="false",
         profiling="false",
         audit_log_path="/var/log/kubernetes/audit/audit.log",
         audit_log_maxage="30",
