@@ -1,0 +1,11 @@
+"""Test-item evaluation with kube-bench's exact semantics (spec §9).
+
+Public entry points: :func:`evaluate_tests` / :func:`evaluate_item` (the
+evaluator), :data:`~kubecis.evaluate.ops.OPS` (compare operators),
+:func:`~kubecis.evaluate.jsonpath.render` (client-go JSONPath templates) and
+:func:`~kubecis.evaluate.yamlcompat.load_config` (JSON / go-yaml v2 decoding).
+"""
+
+from kubecis.evaluate.evaluator import ItemOutcome, Outcome, evaluate_item, evaluate_tests
+
+__all__ = ["ItemOutcome", "Outcome", "evaluate_item", "evaluate_tests"]
