@@ -19,6 +19,19 @@ What each piece is derived from (cis-1.20 checks + verdicts in Expected_output.d
   kubectl (if any) is hidden so it cannot answer first.
 - users: the Job did not mount /etc/passwd, so ``stat -c %U:%G`` resolved names with the container's
   own files; root is the only owner that appears, which the host resolves identically.
+
+Fidelity (checked with kb_reference.py: all 123 verdicts of Expected_output.data match):
+- kube-bench ran audits with the Alpine image's busybox /bin/sh; here /bin/sh is dash.  No cis-1.20
+  audit uses a construct on which they differ ([[ ]], echo -e, arithmetic, functions), and both
+  images use GNU procps/findutils/coreutils, so no verdict or printed line depends on it.
+- Audit outputs that embed ``ps -ef`` (PIDs, STIME, TIME) differ from the real cluster's, but the
+  text output never prints audit output; a JSON golden would differ in actual_value there.
+- 1.1.7/1.1.8 audits leave ``*etcd*`` unquoted (nested single quotes), so the outer shell globs it
+  against the working directory: run from a directory without *etcd* names (the Job ran in
+  /opt/kube-bench; run_in_node defaults to /).
+- kube-bench learnt v1.21.1 from the in-cluster API (service-account token); here the in-cluster
+  path is masked and the version comes from ``kubelet --version`` (same benchmark, cis-1.20).
+- Certificates, keys and kubeconfig credentials are placeholders; no cis-1.20 check parses them.
 """
 
 from __future__ import annotations

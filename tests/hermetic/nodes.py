@@ -10,6 +10,8 @@ and keys are placeholders: no shipped check parses them.
 from __future__ import annotations
 
 import base64
+import dataclasses
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -355,8 +357,6 @@ def version_json(git_version: str) -> str:
         "compiler": "gc",
         "platform": "linux/amd64",
     }
-    import json
-
     return json.dumps({"clientVersion": info, "serverVersion": info}, indent=2) + "\n"
 
 
@@ -622,8 +622,6 @@ def kubeadm_hardened(k8s_version: str = "1.33") -> NodeSpec:
 
 
 def dataclass_replace(f: File, **changes: Any) -> File:
-    import dataclasses
-
     return dataclasses.replace(f, **changes)
 
 
