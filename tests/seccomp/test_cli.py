@@ -21,8 +21,7 @@ from kubecis.seccomp.base import RUNTIME_BASE_SET
 from .test_groups_export import validate_spo
 
 WRITE_READ = (
-    "import sys; p = sys.argv[1]; open(p, 'w').write('kubecis'); "
-    "assert open(p).read() == 'kubecis'; print('ok')"
+    "import sys; p = sys.argv[1]; open(p, 'w').write('kubecis'); assert open(p).read() == 'kubecis'; print('ok')"
 )
 MKDIR = "import os, sys; os.mkdir(sys.argv[1]); print('made')"
 MKDIR_NAMES = {"mkdir", "mkdirat"}  # python's os.mkdir is mkdir on x86_64, mkdirat on aarch64
@@ -34,9 +33,7 @@ def learned(tmp_path_factory: pytest.TempPathFactory, needs_ptrace: None, needs_
     """One real learning run of a python program that writes and reads a file."""
     d = tmp_path_factory.mktemp("learn")
     out = d / "profile.json"
-    rc = main(
-        ["seccomp", "learn", "-o", str(out), "--", sys.executable, "-B", "-c", WRITE_READ, str(d / "f")]
-    )
+    rc = main(["seccomp", "learn", "-o", str(out), "--", sys.executable, "-B", "-c", WRITE_READ, str(d / "f")])
     assert rc == 0
     return out
 
@@ -50,11 +47,7 @@ def test_learned_profile_shape(learned: Path) -> None:
     data = json.loads(learned.read_text())
     assert data["defaultAction"] == "SCMP_ACT_ERRNO"
     assert data["defaultErrnoRet"] == 1
-    assert (
-        data["architectures"] == ["SCMP_ARCH_X86_64"]
-        if os.uname().machine == "x86_64"
-        else data["architectures"]
-    )
+    assert data["architectures"] == ["SCMP_ARCH_X86_64"] if os.uname().machine == "x86_64" else data["architectures"]
     assert len(data["syscalls"]) == 1 and data["syscalls"][0]["action"] == "SCMP_ACT_ALLOW"
     names = data["syscalls"][0]["names"]
     assert names == sorted(names) and len(names) == len(set(names))
@@ -87,9 +80,7 @@ def test_learn_passes_output_and_exit_code(
     assert out.exists()  # the profile is written even when the command fails
 
 
-def test_enforce_same_command_succeeds(
-    learned: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str]
-) -> None:
+def test_enforce_same_command_succeeds(learned: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
     target = tmp_path / "again"
     rc = main(
         [
@@ -112,9 +103,7 @@ def test_enforce_same_command_succeeds(
     assert "ok" in capfd.readouterr().out
 
 
-def test_enforce_blocks_mkdir_with_eperm(
-    learned: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str]
-) -> None:
+def test_enforce_blocks_mkdir_with_eperm(learned: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
     d = tmp_path / "newdir"
     code = (
         "import os, sys\n"
@@ -142,9 +131,7 @@ def test_enforce_blocks_mkdir_with_eperm(
     assert not d.exists()
 
 
-def test_audit_allows_and_reports_mkdir(
-    learned: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str]
-) -> None:
+def test_audit_allows_and_reports_mkdir(learned: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
     d = tmp_path / "auditdir"
     rc = main(
         [
@@ -173,9 +160,7 @@ def test_audit_allows_and_reports_mkdir(
     assert "syscall(s) outside" in cap.err
 
 
-def test_audit_clean_run_and_exit_code(
-    learned: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str]
-) -> None:
+def test_audit_clean_run_and_exit_code(learned: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
     code = WRITE_READ + "; sys.exit(5)"
     rc = main(
         [
@@ -225,10 +210,7 @@ def test_audit_follows_forks_and_names_first_process(
 
 def test_merge_is_union(tmp_path: Path, needs_ptrace: None, needs_seccomp: None) -> None:
     a, b, m = tmp_path / "a.json", tmp_path / "b.json", tmp_path / "m.json"
-    assert (
-        main(["seccomp", "learn", "-o", str(a), "--", sys.executable, "-B", "-c", MKDIR, str(tmp_path / "d")])
-        == 0
-    )
+    assert main(["seccomp", "learn", "-o", str(a), "--", sys.executable, "-B", "-c", MKDIR, str(tmp_path / "d")]) == 0
     assert (
         main(
             [
@@ -364,9 +346,7 @@ def _one_error_line(err: str) -> str:
 
 
 @pytest.mark.parametrize("sub", [["learn", "-o", "OUT"], ["run", "-p", "PROFILE"]])
-def test_missing_command(
-    sub: list[str], learned: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str]
-) -> None:
+def test_missing_command(sub: list[str], learned: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
     argv = [
         "seccomp",
         *[str(tmp_path / "o.json") if a == "OUT" else str(learned) if a == "PROFILE" else a for a in sub],
@@ -478,14 +458,10 @@ def test_console_script_bad_input(tmp_path: Path, learned: Path) -> None:
     """Once through the installed `kubecis` console script, as a separate process."""
     bad = tmp_path / "bad.json"
     bad.write_text("[1, 2")
-    r = subprocess.run(
-        [KUBECIS, "seccomp", "run", "-p", str(bad), "--", "true"], capture_output=True, text=True
-    )
+    r = subprocess.run([KUBECIS, "seccomp", "run", "-p", str(bad), "--", "true"], capture_output=True, text=True)
     assert r.returncode == 1
     assert "not valid JSON" in _one_error_line(r.stderr)
-    r = subprocess.run(
-        [KUBECIS, "seccomp", "learn", "-o", str(tmp_path / "o.json")], capture_output=True, text=True
-    )
+    r = subprocess.run([KUBECIS, "seccomp", "learn", "-o", str(tmp_path / "o.json")], capture_output=True, text=True)
     assert r.returncode == 1 and "missing command" in _one_error_line(r.stderr)
     # Unreadable: root reads anything, so drop to nobody for this one.
     setpriv = shutil.which("setpriv")
@@ -510,3 +486,25 @@ def test_console_script_bad_input(tmp_path: Path, learned: Path) -> None:
         )
         assert r.returncode == 1, r.stderr
         assert "cannot read profile: permission denied" in _one_error_line(r.stderr)
+
+
+@pytest.mark.parametrize("mode", ["learn", "audit"])
+def test_no_ptrace_is_a_clear_error(mode: str, learned: Path, tmp_path: Path) -> None:
+    """Deny ptrace with a real kernel filter around kubecis: learn/audit must fail clearly, write nothing."""
+    noptrace = tmp_path / "noptrace.json"
+    noptrace.write_text(
+        '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["ptrace"], "action": "SCMP_ACT_ERRNO"}]}'
+    )
+    out = tmp_path / "o.json"
+    inner = ["learn", "-o", str(out)] if mode == "learn" else ["run", "--mode", "audit", "-p", str(learned)]
+    r = subprocess.run(
+        [KUBECIS, "seccomp", "run", "-p", str(noptrace), "--", KUBECIS, "seccomp", *inner, "--", "/bin/true"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert r.returncode == 1
+    last = r.stderr.strip().splitlines()[-1]
+    assert last.startswith("kubecis: error: strace could not trace the command"), r.stderr
+    assert "Traceback" not in r.stderr
+    assert not out.exists()

@@ -196,15 +196,17 @@ def run_traced(
     with tempfile.TemporaryDirectory(prefix="kubecis-seccomp-") as tmp:
         out = os.path.join(tmp, "trace")
         argv = [strace, "-f", "--quiet=attach,exit,path-resolution,thread-execve", "-s", "0",
-                "-e", "signal=none", "-o", out]
+                # raw=all: no argument decoding; we only need names (about 3x less tracing overhead)
+                "-e", "raw=all", "-e", "signal=none", "-o", out]
+        # execve is always traced: the command's own exec proves that tracing worked.
         if everything_but is not None:
-            names = sorted(set(everything_but))
+            names = sorted(set(everything_but) - {"execve"})
             argv += ["--seccomp-bpf", "-Y", "-e",
                      ("trace=!" + ",".join("?" + n for n in names)) if names else "trace=all"]
         elif only_outside is not None:
-            names = sorted(set(only_outside))
+            names = sorted(set(only_outside) | {"execve"})
             argv += ["--seccomp-bpf", "-Y", "-e",
-                     ("trace=" + ",".join("?" + n for n in names)) if names else "trace=none"]
+                     "trace=" + ",".join("?" + n for n in names)]
         argv += ["--", *cmd]
         timed_out = False
         try:
@@ -230,6 +232,7 @@ def run_traced(
             raise SeccompError(f"strace did not produce a trace (exit {exit_code(proc.returncode)}); "
                                "is ptrace allowed here (CAP_SYS_PTRACE, kernel.yama.ptrace_scope)?") from None
     rc = exit_code(proc.returncode)
-    if not observed.by_arch and everything_but is None and only_outside is None:
-        raise SeccompError(f"strace observed no syscalls (exit {rc}); is ptrace allowed here?")
+    if not {"execve", "execveat"} & observed.names():
+        raise SeccompError(f"strace could not trace the command (exit {rc}); is ptrace allowed here "
+                           "(CAP_SYS_PTRACE, kernel.yama.ptrace_scope)?")
     return TracedRun(rc, observed, timed_out)
