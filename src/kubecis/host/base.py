@@ -26,6 +26,7 @@ class Process:
     tty: str = "?"
     start: str = ""  # ps STIME column as procps prints it
     time: str = "00:00:00"  # ps TIME column
+    pcpu: int = 0  # ps C column (integer %CPU over the process lifetime, capped at 99)
 
     @property
     def cmd(self) -> str:

@@ -1,0 +1,491 @@
+"""The interpreter: runs a parsed script over a Host, with dash-compatible builtins."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import stat as _stat
+from collections.abc import Callable
+
+from kubecis.audit.native.parser import (
+    AndOr,
+    CmdSub,
+    Compound,
+    For,
+    FuncDef,
+    Group,
+    If,
+    Lit,
+    Node,
+    Param,
+    Pipeline,
+    Redir,
+    Seq,
+    Simple,
+    Unsupported,
+    While,
+    Word,
+    parse,
+)
+from kubecis.audit.native.regex import glob_to_regex, has_glob
+from kubecis.host.base import Host
+
+MAX_DEPTH = 20
+
+
+class NotInSnapshot(Exception):
+    """Raised (by a snapshot host) for a query that was never recorded."""
+
+
+class Out:
+    """An output file descriptor: a buffer, or /dev/null."""
+
+    def __init__(self, null: bool = False) -> None:
+        self.buf = bytearray()
+        self.null = null
+
+    def write(self, data: bytes) -> None:
+        if not self.null:
+            self.buf += data
+
+
+class Stream:
+    """An input file descriptor."""
+
+    def __init__(self, data: bytes = b"") -> None:
+        self.data = data
+        self.pos = 0
+
+    def read_all(self) -> bytes:
+        d = self.data[self.pos :]
+        self.pos = len(self.data)
+        return d
+
+    def read_line(self) -> bytes | None:
+        if self.pos >= len(self.data):
+            return None
+        end = self.data.find(b"\n", self.pos)
+        if end < 0:
+            line = self.data[self.pos :]
+            self.pos = len(self.data)
+            return line
+        line = self.data[self.pos : end + 1]
+        self.pos = end + 1
+        return line
+
+
+class ExitShell(Exception):
+    def __init__(self, status: int) -> None:
+        self.status = status
+
+
+class ReturnFunc(Exception):
+    def __init__(self, status: int) -> None:
+        self.status = status
+
+
+def enc(s: str) -> bytes:
+    return s.encode("utf-8", "surrogateescape")
+
+
+def dec(b: bytes) -> str:
+    return b.decode("utf-8", "surrogateescape")
+
+
+Utility = Callable[["Ctx", list[str]], int]
+
+
+class Ctx:
+    """What a utility sees: the shell, host, its stdin and its stdout/stderr."""
+
+    def __init__(self, shell: Shell, stdin: Stream, out: Out, err: Out, prog: str) -> None:
+        self.shell = shell
+        self.host = shell.host
+        self.stdin = stdin
+        self.out = out
+        self.err = err
+        self.prog = prog
+
+    def write(self, s: str | bytes) -> None:
+        self.out.write(s if isinstance(s, bytes) else enc(s))
+
+    def error(self, msg: str) -> None:
+        self.err.write(enc(f"{self.prog}: {msg}\n"))
+
+    def path(self, p: str) -> str:
+        return self.shell.abspath(p)
+
+
+_STD_DIRS = {"/bin", "/usr/bin", "/sbin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin"}
+
+
+class Shell:
+    def __init__(
+        self,
+        host: Host,
+        env: dict[str, str],
+        arg0: str = "/bin/sh",
+        args: list[str] | None = None,
+        cwd: str = "/",
+        depth: int = 0,
+    ) -> None:
+        self.host = host
+        self.vars: dict[str, str] = dict(env)
+        self.exported: set[str] = set(env)
+        self.arg0 = arg0
+        self.args = list(args or [])
+        self.cwd = cwd
+        self.status = 0
+        self.depth = depth
+        self.functions: dict[str, Node] = {}
+        self.line = 1
+        self._subst_status: int | None = None
+
+    # --- helpers ---------------------------------------------------------------
+    def abspath(self, p: str) -> str:
+        return p if p.startswith("/") else posixpath.join(self.cwd, p)
+
+    def diag(self, msg: str, err: Out) -> None:
+        err.write(enc(f"{self.arg0}: {self.line}: {msg}\n"))
+
+    def subshell(self) -> Shell:
+        sh = Shell(self.host, {}, self.arg0, self.args, self.cwd, self.depth)
+        sh.vars = dict(self.vars)
+        sh.exported = set(self.exported)
+        sh.functions = dict(self.functions)
+        sh.status = self.status
+        sh.line = self.line
+        return sh
+
+    def child_env(self) -> dict[str, str]:
+        return {k: v for k, v in self.vars.items() if k in self.exported}
+
+    # --- running ---------------------------------------------------------------
+    def run_script(self, script: str, stdin: Stream, out: Out, err: Out) -> int:
+        node = parse(script)
+        try:
+            return self.execute(node, stdin, out, err)
+        except ExitShell as e:
+            return e.status
+
+    def execute(self, node: Node, stdin: Stream, out: Out, err: Out) -> int:
+        if isinstance(node, Seq):
+            st = 0
+            for item in node.items:
+                st = self.execute(item, stdin, out, err)
+            self.status = st
+            return st
+        if isinstance(node, Simple):
+            st = self.run_simple(node, stdin, out, err)
+        elif isinstance(node, Pipeline):
+            st = self.run_pipeline(node, stdin, out, err)
+        elif isinstance(node, AndOr):
+            st = self.execute(node.first, stdin, out, err)
+            for op, nxt in node.rest:
+                if (op == "&&" and st == 0) or (op == "||" and st != 0):
+                    st = self.execute(nxt, stdin, out, err)
+        elif isinstance(node, If):
+            st = 0
+            for cond, body in node.clauses:
+                if self.execute(cond, stdin, out, err) == 0:
+                    st = self.execute(body, stdin, out, err)
+                    break
+            else:
+                st = self.execute(node.els, stdin, out, err) if node.els is not None else 0
+        elif isinstance(node, For):
+            st = 0
+            words = node.words if node.words is not None else [Word([Param("@", quoted=True)])]
+            values: list[str] = []
+            for w in words:
+                values.extend(self.expand(w, err))
+            for v in values:
+                self.vars[node.var] = v
+                st = self.execute(node.body, stdin, out, err)
+        elif isinstance(node, While):
+            st = 0
+            for _ in range(100000):
+                c = self.execute(node.cond, stdin, out, err)
+                if (c == 0) == node.until:
+                    break
+                st = self.execute(node.body, stdin, out, err)
+            else:
+                raise Unsupported("loop did not terminate")
+        elif isinstance(node, Group):
+            if node.subshell:
+                sub = self.subshell()
+                try:
+                    st = sub.execute(node.body, stdin, out, err)
+                except ExitShell as e:
+                    st = e.status
+            else:
+                st = self.execute(node.body, stdin, out, err)
+        elif isinstance(node, Compound):
+            io = self.redirect(node.redirs, stdin, out, err)
+            if io is None:
+                st = 2
+            else:
+                st = self.execute(node.cmd, *io)
+        elif isinstance(node, FuncDef):
+            self.functions[node.name] = node.body
+            st = 0
+        else:  # pragma: no cover - exhaustive
+            raise Unsupported(type(node).__name__)
+        self.status = st
+        return st
+
+    def run_pipeline(self, node: Pipeline, stdin: Stream, out: Out, err: Out) -> int:
+        cur_in = stdin
+        st = 0
+        n = len(node.cmds)
+        for i, cmd in enumerate(node.cmds):
+            last = i == n - 1
+            dest = out if last else Out()
+            if n > 1:
+                sub = self.subshell()
+                try:
+                    st = sub.execute(cmd, cur_in, dest, err)
+                except ExitShell as e:
+                    st = e.status
+            else:
+                st = self.execute(cmd, cur_in, dest, err)
+            if not last:
+                cur_in = Stream(bytes(dest.buf))
+        if node.negate:
+            st = 0 if st else 1
+        return st
+
+    def redirect(self, redirs: list[Redir], stdin: Stream, out: Out, err: Out) -> tuple[Stream, Out, Out] | None:
+        fds: dict[int, Out] = {1: out, 2: err}
+        fin = stdin
+        for r in redirs:
+            if r.fd not in (0, 1, 2):
+                raise Unsupported(f"redirection of fd {r.fd}")
+            target = self.expand_nosplit(r.target, err)
+            if r.op in (">", ">>"):
+                if target != "/dev/null":
+                    raise Unsupported("redirection to a file")
+                fds[r.fd] = Out(null=True)
+            elif r.op == ">&":
+                if target not in ("1", "2"):
+                    raise Unsupported(f"redirection >&{target}")
+                fds[r.fd] = fds[int(target)]
+            elif r.op == "<":
+                if r.fd != 0:
+                    raise Unsupported("input redirection of fd 1/2")
+                try:
+                    fin = Stream(self.host.read(self.abspath(target)))
+                except OSError as exc:
+                    why = "No such file" if isinstance(exc, FileNotFoundError) else exc.strerror
+                    self.diag(f"cannot open {target}: {why}", err)
+                    return None
+            else:
+                raise Unsupported(f"redirection {r.op}")
+        return fin, fds[1], fds[2]
+
+    def run_simple(self, node: Simple, stdin: Stream, out: Out, err: Out) -> int:
+        self.line = node.line
+        self._subst_status = None
+        argv: list[str] = []
+        for w in node.words:
+            argv.extend(self.expand(w, err))
+        assigns = [(name, self.expand_nosplit(w, err)) for name, w in node.assigns]
+        io = self.redirect(node.redirs, stdin, out, err)
+        if io is None:
+            return 2
+        fin, fout, ferr = io
+        if not argv:
+            for name, value in assigns:
+                self.vars[name] = value
+            return self._subst_status or 0
+        if assigns:
+            raise Unsupported("prefix assignment on a command")
+        name = argv[0]
+        if name in self.functions:
+            if self.depth > MAX_DEPTH:
+                raise Unsupported("function recursion")
+            saved = self.args
+            self.args = argv[1:]
+            self.depth += 1
+            try:
+                return self.execute(self.functions[name], fin, fout, ferr)
+            except ReturnFunc as r:
+                return r.status
+            finally:
+                self.args = saved
+                self.depth -= 1
+        from kubecis.audit.native.builtins import BUILTINS
+
+        if name in BUILTINS:
+            return BUILTINS[name](self, argv, fin, fout, ferr)
+        return self.run_utility(argv, fin, fout, ferr)
+
+    def run_utility(self, argv: list[str], stdin: Stream, out: Out, err: Out) -> int:
+        from kubecis.audit.native.commands import UTILITIES
+
+        name = argv[0]
+        if any(c.isspace() for c in name):
+            self.diag(f"{name}: not found", err)
+            return 127
+        base = name
+        if "/" in name:
+            d, base = posixpath.split(name)
+            if d not in _STD_DIRS:
+                raise Unsupported(f"command {name}")
+        fn = UTILITIES.get(base)
+        if fn is None:
+            raise Unsupported(f"command {base}")
+        return fn(Ctx(self, stdin, out, err, name), argv[1:])
+
+    # --- expansion ---------------------------------------------------------------
+    def param(self, p: Param, err: Out) -> str | None:
+        n = p.name
+        if n == "?":
+            return str(self.status)
+        if n == "#":
+            return str(len(self.args))
+        if n in ("@", "*"):
+            return " ".join(self.args)
+        if n == "0":
+            return self.arg0
+        if n.isdigit():
+            i = int(n)
+            return self.args[i - 1] if i <= len(self.args) else None
+        if n in ("$", "!", "-"):
+            raise Unsupported(f"special parameter ${n}")
+        return self.vars.get(n)
+
+    def _param_value(self, p: Param, err: Out) -> str:
+        v = self.param(p, err)
+        if p.op == "#":
+            return str(len(v or ""))
+        if not p.op:
+            return v or ""
+        null = v is None or (p.op.startswith(":") and v == "")
+        base = p.op.lstrip(":")
+        arg = self.expand_nosplit(p.arg, err) if p.arg is not None else ""
+        if base == "-":
+            return arg if null else (v or "")
+        if base == "=":
+            if null:
+                if not re.fullmatch(r"[A-Za-z_]\w*", p.name):
+                    raise Unsupported("assignment to special parameter")
+                self.vars[p.name] = arg
+                return arg
+            return v or ""
+        if base == "+":
+            return "" if null else arg
+        raise Unsupported(f"parameter operator {p.op}")
+
+    def command_subst(self, body: Node, err: Out) -> str:
+        sub = self.subshell()
+        o = Out()
+        try:
+            st = sub.execute(body, Stream(), o, err)
+        except ExitShell as e:
+            st = e.status
+        self._subst_status = st
+        self.status = st
+        return dec(bytes(o.buf)).rstrip("\n")
+
+    def expand_nosplit(self, w: Word, err: Out) -> str:
+        out: list[str] = []
+        for part in w.parts:
+            if isinstance(part, Lit):
+                out.append(part.text)
+            elif isinstance(part, Param):
+                out.append(self._param_value(part, err))
+            elif isinstance(part, CmdSub):
+                out.append(self.command_subst(part.body, err))
+        return "".join(out)
+
+    def expand(self, w: Word, err: Out) -> list[str]:
+        """Expansion, field splitting, pathname expansion and quote removal."""
+        ifs = self.vars.get("IFS", " \t\n")
+        if ifs.strip(" \t\n"):
+            raise Unsupported("IFS with non-blank characters")
+        fields: list[list[tuple[str, bool]]] = [[]]
+        exists = [False]
+        for part in w.parts:
+            if isinstance(part, Lit):
+                if part.text or part.quoted:
+                    exists[-1] = True
+                fields[-1].append((part.text, not part.quoted))
+                continue
+            if isinstance(part, Param):
+                value = self._param_value(part, err)
+            else:
+                value = self.command_subst(part.body, err)
+            if part.quoted:
+                exists[-1] = True
+                fields[-1].append((value, False))
+                continue
+            if not value:
+                continue
+            pieces = re.split(f"[{re.escape(ifs)}]+", value) if ifs else [value]
+            for i, piece in enumerate(pieces):
+                if i > 0:
+                    fields.append([])
+                    exists.append(False)
+                if piece:
+                    fields[-1].append((piece, True))
+                    exists[-1] = True
+        result: list[str] = []
+        for segs, ok in zip(fields, exists, strict=True):
+            if not ok:
+                continue
+            if has_glob(segs):
+                matches = self.glob(segs)
+                if matches:
+                    result.extend(matches)
+                    continue
+            result.append("".join(t for t, _ in segs))
+        return result
+
+    def glob(self, segs: list[tuple[str, bool]]) -> list[str]:
+        chars = [(c, a) for t, a in segs for c in t]
+        comps: list[list[tuple[str, bool]]] = [[]]
+        for c, a in chars:
+            if c == "/":
+                comps.append([])
+            else:
+                comps[-1].append((c, a))
+        absolute = chars[0][0] == "/"
+        prefixes = ["/" if absolute else ""]
+        comp_list = comps[1:] if absolute else comps
+        for idx, comp in enumerate(comp_list):
+            last = idx == len(comp_list) - 1
+            seg = [("".join(c for c, _ in comp), False)] if not has_glob([(c, a) for c, a in comp]) else None
+            new: list[str] = []
+            if seg is not None:
+                name = seg[0][0]
+                for pre in prefixes:
+                    new.append(pre + name + ("" if last else "/"))
+            else:
+                rx = re.compile(glob_to_regex([(c, a) for c, a in comp], period=True), re.DOTALL)
+                for pre in prefixes:
+                    d = pre or "."
+                    try:
+                        entries = self.host.listdir(self.abspath(d))
+                    except OSError:
+                        continue
+                    except NotInSnapshot:
+                        raise
+                    for e in sorted(entries):
+                        if e.startswith(".") and not (comp and comp[0][0] == "."):
+                            continue
+                        if rx.fullmatch(e):
+                            new.append(pre + e + ("" if last else "/"))
+            prefixes = new
+            if not prefixes:
+                return []
+        out: list[str] = []
+        for p in prefixes:
+            check = p.rstrip("/") if p != "/" else p
+            try:
+                st = self.host.stat(self.abspath(check), follow_symlinks=p.endswith("/"))
+            except OSError:
+                continue
+            if p.endswith("/") and not _stat.S_ISDIR(st.mode):
+                continue
+            out.append(p)
+        return out

@@ -1,0 +1,233 @@
+"""POSIX basic/extended regular expressions (GNU flavour) and shell patterns, as Python ``re``."""
+
+from __future__ import annotations
+
+import re
+
+_CLASSES = {
+    "alpha": "A-Za-z",
+    "digit": "0-9",
+    "alnum": "0-9A-Za-z",
+    "upper": "A-Z",
+    "lower": "a-z",
+    "space": " \\t\\n\\r\\f\\v",
+    "blank": " \\t",
+    "punct": re.escape("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"),
+    "print": " -~",
+    "graph": "!-~",
+    "cntrl": "\\x00-\\x1f\\x7f",
+    "xdigit": "0-9A-Fa-f",
+}
+
+
+class RegexError(Exception):
+    pass
+
+
+def _bracket(p: str, i: int) -> tuple[str, int]:
+    """Translate a bracket expression starting at p[i] == '['; return (python, next index)."""
+    j = i + 1
+    neg = False
+    if j < len(p) and p[j] in "^!":
+        # '!' negates only in shell patterns; callers pass allow_bang via pre-check
+        neg = p[j] == "^"
+        if neg:
+            j += 1
+    items: list[str] = []
+    first = True
+    while True:
+        if j >= len(p):
+            raise RegexError("unbalanced [")
+        c = p[j]
+        if c == "]" and not first:
+            j += 1
+            break
+        first = False
+        if c == "[" and j + 1 < len(p) and p[j + 1] in ":.=":
+            kind = p[j + 1]
+            end = p.find(kind + "]", j + 2)
+            if end < 0:
+                raise RegexError("unbalanced [")
+            name = p[j + 2 : end]
+            if kind == ":":
+                if name not in _CLASSES:
+                    raise RegexError("invalid character class")
+                items.append(_CLASSES[name])
+            else:
+                items.append(re.escape(name))
+            j = end + 2
+            continue
+        if j + 2 < len(p) and p[j + 1] == "-" and p[j + 2] != "]":
+            lo, hi = c, p[j + 2]
+            if ord(lo) > ord(hi):
+                raise RegexError("invalid range end")
+            items.append(f"{re.escape(lo)}-{re.escape(hi)}")
+            j += 3
+            continue
+        items.append(re.escape(c) if c not in "-" else "\\-")
+        j += 1
+    return "[" + ("^" if neg else "") + "".join(items) + "]", j
+
+
+def posix_to_python(p: str, extended: bool) -> str:
+    """GNU BRE/ERE -> Python regex (leftmost-first; adequate for matching and the audits' captures)."""
+    out: list[str] = []
+    i = 0
+    n = len(p)
+    at_start = True  # start of RE or of a group/alternative: '*' literal, '^' anchor (BRE)
+    depth = 0
+    while i < n:
+        c = p[i]
+        start_here = at_start
+        at_start = False
+        if c == "\\":
+            if i + 1 >= n:
+                raise RegexError("trailing backslash")
+            d = p[i + 1]
+            i += 2
+            if not extended and d in "(){}|+?":
+                if d == "(":
+                    out.append("(")
+                    depth += 1
+                    at_start = True
+                elif d == ")":
+                    if depth == 0:
+                        raise RegexError("unmatched ) or \\)")
+                    depth -= 1
+                    out.append(")")
+                elif d == "|":
+                    out.append("|")
+                    at_start = True
+                elif d == "{":
+                    end = p.find("\\}", i)
+                    if end < 0:
+                        raise RegexError("unmatched \\{")
+                    body = p[i:end]
+                    if not re.fullmatch(r"\d*(,\d*)?", body) or not body:
+                        raise RegexError("invalid content of \\{\\}")
+                    out.append("{" + (body if not body.startswith(",") else "0" + body) + "}")
+                    i = end + 2
+                else:
+                    out.append(d)
+                continue
+            if d in "wWsSbB":
+                out.append("\\" + d)
+            elif d == "<":
+                out.append(r"\b(?=\w)")
+            elif d == ">":
+                out.append(r"\b(?<=\w)")
+            elif d == "`":
+                out.append(r"\A")
+            elif d == "'":
+                out.append(r"\Z")
+            elif d.isdigit() and d != "0":
+                out.append("\\" + d)
+            else:
+                out.append(re.escape(d))
+            continue
+        if c == "[":
+            br, i = _bracket(p, i)
+            out.append(br)
+            continue
+        i += 1
+        if c == ".":
+            out.append(".")
+        elif c == "*":
+            out.append("\\*" if start_here else "*")
+        elif c == "^":
+            if extended or start_here:
+                out.append("^")
+                at_start = not extended or start_here
+            else:
+                out.append("\\^")
+        elif c == "$":
+            if extended:
+                out.append("$")
+            else:
+                rest = p[i:]
+                if rest == "" or rest.startswith("\\)") or rest.startswith("\\|"):
+                    out.append("$")
+                else:
+                    out.append("\\$")
+        elif extended and c in "()|+?{":
+            if c == "(":
+                depth += 1
+                out.append("(")
+                at_start = True
+            elif c == ")":
+                if depth == 0:
+                    out.append("\\)")
+                else:
+                    depth -= 1
+                    out.append(")")
+            elif c == "|":
+                out.append("|")
+                at_start = True
+            elif c == "{":
+                m = re.match(r"(\d+)(,(\d*))?\}", p[i:])
+                if m:
+                    out.append("{" + m.group(0))
+                    i += m.end()
+                else:
+                    out.append("\\{")
+            else:
+                out.append("\\" + c if start_here else c)
+        else:
+            out.append(re.escape(c))
+    if depth:
+        raise RegexError("unmatched ( or \\(")
+    return "".join(out)
+
+
+def compile_posix(p: str, extended: bool, icase: bool = False) -> re.Pattern[str]:
+    try:
+        return re.compile(posix_to_python(p, extended), (re.IGNORECASE if icase else 0) | re.ASCII)
+    except re.error as exc:
+        raise RegexError(str(exc)) from None
+
+
+def glob_to_regex(segments: list[tuple[str, bool]], period: bool = False) -> str:
+    """Shell pattern -> Python regex. ``segments``: (text, active) where inactive text is literal."""
+    out: list[str] = []
+    first = True
+    for text, active in segments:
+        i = 0
+        while i < len(text):
+            c = text[i]
+            if not active:
+                out.append(re.escape(c))
+            elif c == "*":
+                out.append("(?!\\.)" if period and first and not out else "")
+                out.append(".*")
+            elif c == "?":
+                out.append("(?!\\.)" if period and first and not out else "")
+                out.append(".")
+            elif c == "\\" and i + 1 < len(text):
+                i += 1
+                out.append(re.escape(text[i]))
+            elif c == "[":
+                end = text.find("]", i + 2 if i + 1 < len(text) and text[i + 1] in "!^" else i + 1)
+                if end < 0:
+                    out.append("\\[")
+                else:
+                    body = text[i + 1 : end]
+                    neg = body[:1] in ("!", "^")
+                    if neg:
+                        body = body[1:]
+                    try:
+                        br, _ = _bracket("[" + body + "]", 0)
+                    except RegexError:
+                        out.append("\\[")
+                        i += 1
+                        continue
+                    out.append(("[^" + br[1:]) if neg else br)
+                    i = end
+            else:
+                out.append(re.escape(c))
+            i += 1
+        first = False
+    return "".join(out)
+
+
+def has_glob(segments: list[tuple[str, bool]]) -> bool:
+    return any(active and any(ch in text for ch in "*?[") for text, active in segments)

@@ -1,0 +1,238 @@
+"""Shared implementation of hosts backed by a real directory tree (``/`` or a mounted root).
+
+``FSHost`` reads processes from ``<root>/proc`` and names from ``<root>/etc/passwd``
+and ``<root>/etc/group``, parsed directly (never ``pwd``/``grp``), and formats the
+``ps`` columns the way procps-ng 4 does.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat as _stat
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from kubecis.host.base import FileStat, Process
+
+_T = TypeVar("_T")
+HZ = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def to_filestat(st: os.stat_result) -> FileStat:
+    return FileStat(
+        mode=st.st_mode,
+        uid=st.st_uid,
+        gid=st.st_gid,
+        size=st.st_size,
+        nlink=st.st_nlink,
+        mtime=st.st_mtime,
+        ino=st.st_ino,
+        dev=st.st_dev,
+        blocks=st.st_blocks,
+        atime=st.st_atime,
+        ctime=st.st_ctime,
+    )
+
+
+def parse_names(data: bytes) -> dict[int, str]:
+    """``name:x:id:...`` lines (passwd or group); the first entry for an id wins."""
+    out: dict[int, str] = {}
+    for raw in data.decode("utf-8", "replace").splitlines():
+        if not raw or raw.startswith("#"):
+            continue
+        parts = raw.split(":")
+        if len(parts) < 3 or not parts[2].isdigit():
+            continue
+        out.setdefault(int(parts[2]), parts[0])
+    return out
+
+
+def tty_name(tty_nr: int) -> str:
+    """procps-style controlling terminal name for a ``tty_nr`` device number."""
+    if tty_nr == 0:
+        return "?"
+    major = (tty_nr >> 8) & 0xFFF
+    minor = (tty_nr & 0xFF) | ((tty_nr >> 12) & 0xFFF00)
+    if 136 <= major <= 143:
+        return f"pts/{minor + (major - 136) * 256}"
+    if major == 4:
+        return f"tty{minor}" if minor < 64 else f"ttyS{minor - 64}"
+    if major == 5 and minor == 1:
+        return "console"
+    return "?"
+
+
+def format_time(ticks: int) -> str:
+    """procps TIME column: cumulative CPU as ``[DD-]HH:MM:SS``."""
+    t = ticks // HZ
+    dd, rem = divmod(t, 86400)
+    hh, rem = divmod(rem, 3600)
+    mm, ss = divmod(rem, 60)
+    return f"{dd}-{hh:02d}:{mm:02d}:{ss:02d}" if dd else f"{hh:02d}:{mm:02d}:{ss:02d}"
+
+
+def format_stime(start: float, now: float) -> str:
+    """procps STIME: ``%H:%M`` today, ``%b%d`` this year, else ``%Y`` (C locale month names)."""
+    p = time.localtime(start)
+    n = time.localtime(now)
+    if n.tm_year != p.tm_year:
+        return f"{p.tm_year}"
+    if n.tm_yday != p.tm_yday:
+        months = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+        return f"{months[p.tm_mon - 1]}{p.tm_mday:02d}"
+    return f"{p.tm_hour:02d}:{p.tm_min:02d}"
+
+
+def parse_process(pid: int, stat_text: str, status: str, cmdline: bytes, btime: int, uptime: float,
+                  now: float) -> Process:
+    """Build a :class:`Process` from the raw contents of /proc/PID/{stat,status,cmdline}."""
+    lpar = stat_text.index("(")
+    rpar = stat_text.rindex(")")
+    comm = stat_text[lpar + 1 : rpar]
+    fields = stat_text[rpar + 2 :].split()
+    ppid = int(fields[1])
+    tty_nr = int(fields[4])
+    utime, stime_ = int(fields[11]), int(fields[12])
+    starttime = int(fields[19])
+    uid = 0
+    for line in status.splitlines():
+        if line.startswith("Uid:"):
+            uid = int(line.split()[2])  # effective uid
+            break
+    if cmdline.endswith(b"\0"):
+        cmdline = cmdline[:-1]
+    argv = tuple(a.decode("utf-8", "surrogateescape") for a in cmdline.split(b"\0")) if cmdline else ()
+    total = utime + stime_
+    seconds = int(uptime) - starttime // HZ
+    pcpu = min(99, (total * 100 // HZ) // seconds) if seconds > 0 else 0
+    return Process(
+        pid=pid,
+        ppid=ppid,
+        uid=uid,
+        comm=comm,
+        cmdline=argv,
+        tty=tty_name(tty_nr),
+        start=format_stime(btime + starttime // HZ, now),
+        time=format_time(total),
+        pcpu=pcpu,
+    )
+
+
+def rewrap(exc: OSError, filename: str) -> OSError:
+    """The same kind of OSError, naming the node path instead of the backing path."""
+    err = exc.errno if exc.errno is not None else errno.EIO
+    new = type(exc)(err, os.strerror(err), filename)
+    return new
+
+
+class FSHost:
+    """Base for hosts backed by a directory tree. Subclasses implement :meth:`_resolve`."""
+
+    def __init__(self, root: str = "/") -> None:
+        self._root = os.path.abspath(root)
+        self._users: dict[int, str] | None = None
+        self._groups: dict[int, str] | None = None
+
+    # --- path mapping -----------------------------------------------------
+    def _resolve(self, path: str, follow: bool = True) -> str:
+        raise NotImplementedError
+
+    def _call(self, path: str, follow: bool, fn: Callable[[str], _T]) -> _T:
+        try:
+            return fn(self._resolve(path, follow))
+        except OSError as exc:
+            raise rewrap(exc, path) from None
+
+    # --- files --------------------------------------------------------------
+    def stat(self, path: str, follow_symlinks: bool = True) -> FileStat:
+        if follow_symlinks:
+            return to_filestat(self._call(path, True, os.stat))
+        return to_filestat(self._call(path, False, os.lstat))
+
+    def read(self, path: str) -> bytes:
+        def _read(p: str) -> bytes:
+            with open(p, "rb") as f:
+                return f.read()
+
+        return self._call(path, True, _read)
+
+    def listdir(self, path: str) -> list[str]:
+        return self._call(path, True, os.listdir)
+
+    def readlink(self, path: str) -> str:
+        return self._call(path, False, os.readlink)
+
+    def exists(self, path: str) -> bool:
+        try:
+            self.stat(path)
+        except OSError:
+            return False
+        return True
+
+    # --- names --------------------------------------------------------------
+    def _names(self, which: str) -> dict[int, str]:
+        try:
+            return parse_names(self.read(which))
+        except OSError:
+            return {}
+
+    def user_name(self, uid: int) -> str | None:
+        if self._users is None:
+            self._users = self._names("/etc/passwd")
+        return self._users.get(uid)
+
+    def group_name(self, gid: int) -> str | None:
+        if self._groups is None:
+            self._groups = self._names("/etc/group")
+        return self._groups.get(gid)
+
+    # --- processes ------------------------------------------------------------
+    def _proc(self) -> str:
+        return os.path.join(self._root, "proc")
+
+    def processes(self) -> list[Process]:
+        proc = self._proc()
+        try:
+            names = os.listdir(proc)
+        except OSError:
+            return []
+        btime = 0
+        uptime = 0.0
+        try:
+            with open(os.path.join(proc, "stat"), "rb") as f:
+                for line in f.read().decode("ascii", "replace").splitlines():
+                    if line.startswith("btime "):
+                        btime = int(line.split()[1])
+            with open(os.path.join(proc, "uptime"), "rb") as f:
+                uptime = float(f.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            pass
+        now = time.time()
+        out: list[Process] = []
+        for name in sorted((n for n in names if n.isdigit()), key=int):
+            base = os.path.join(proc, name)
+            try:
+                with open(os.path.join(base, "stat"), "rb") as f:
+                    st = f.read().decode("utf-8", "surrogateescape")
+                with open(os.path.join(base, "status"), "rb") as f:
+                    status = f.read().decode("utf-8", "surrogateescape")
+                with open(os.path.join(base, "cmdline"), "rb") as f:
+                    cmd = f.read()
+                out.append(parse_process(int(name), st, status, cmd, btime, uptime, now))
+            except (OSError, ValueError, IndexError):
+                continue  # exited meanwhile or unreadable
+        return out
+
+    def environ(self, pid: int) -> bytes:
+        path = os.path.join(self._proc(), str(pid), "environ")
+        try:
+            with open(path, "rb") as f:
+                return f.read()
+        except OSError as exc:
+            raise rewrap(exc, f"/proc/{pid}/environ") from None
+
+
+def is_dir(st: FileStat) -> bool:
+    return _stat.S_ISDIR(st.mode)
