@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tests.fakes import FakeHost
 
 from kubecis.benchmark.config import Component, Config, NodeSection
 from kubecis.benchmark.loader import parse_controls
 from kubecis.benchmark.variables import discover, find_binary, flag_value, substitute
 from kubecis.errors import HostError
-from tests.fakes import FakeHost
 
 
 def _section(*comps: Component) -> NodeSection:
@@ -78,7 +78,7 @@ def test_kubelet_config_from_command_line_wins() -> None:
     d = discover(sec, host)
     assert d.files["conf"]["kubelet"] == "/etc/kubelet/custom.yaml"
     assert d.files["kubeconfig"]["kubelet"] == "/etc/k.conf"
-    why = [x.why for x in d.decisions if x.kind == "kubeconfig"][0]
+    why = next(x.why for x in d.decisions if x.kind == "kubeconfig")
     assert "--kubeconfig" in why and "does not exist" in why
     compat = discover(sec, host, use_cmdline=False)
     assert compat.files["conf"]["kubelet"] == "/var/lib/kubelet/config.yaml"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tests.fakes import FakeHost
 
 from kubecis.benchmark.config import Config
 from kubecis.benchmark.versions import (
@@ -15,7 +16,6 @@ from kubecis.benchmark.versions import (
     version_from_manifests,
 )
 from kubecis.errors import BenchmarkError, UsageError
-from tests.fakes import FakeHost
 
 
 @pytest.fixture(scope="module")

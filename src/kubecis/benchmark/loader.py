@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from kubecis.benchmark.model import Check, Compare, Controls, Group, Tests, TestItem
+from kubecis.benchmark.model import Check, Compare, Controls, Group, TestItem, Tests
 from kubecis.benchmark.yamlraw import (
     Doc,
     as_bool,
@@ -146,10 +146,8 @@ def _check(doc: Doc, node: yaml.Node, diags: list[Diagnostic]) -> Check:
                                     f"check {cid}: disableenvtesting", False),
         line=line_of(node),
     )
-    if tests is not None and ctype.strip() == "":
-        if any(i.path for i in tests.items) and not check.audit_config and not any(
-            i.flag or i.env for i in tests.items
-        ):
+    if (tests is not None and ctype.strip() == "" and any(i.path for i in tests.items)
+            and not check.audit_config and not any(i.flag or i.env for i in tests.items)):
             diags.append(Diagnostic(doc.path, check.line,
                                     f"check {cid}: has a path test but no audit_config; "
                                     "kube-bench never evaluates it"))

@@ -43,10 +43,28 @@ def _fail(message: str, code: int) -> int:
     return code
 
 
+# kube-bench (cobra) accepts `--scored=false`; typer's booleans are `--scored/--no-scored`.
+_BOOL_FLAGS = ("--scored", "--unscored")
+_FALSE = {"false", "0", "f", "no"}
+_TRUE = {"true", "1", "t", "yes"}
+
+
+def _normalise_bool_flags(args: list[str]) -> list[str]:
+    out = []
+    for a in args:
+        name, eq, value = a.partition("=")
+        if eq and name in _BOOL_FLAGS and value.lower() in _FALSE | _TRUE:
+            out.append(name if value.lower() in _TRUE else "--no-" + name[2:])
+        else:
+            out.append(a)
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and map every error to an exit code: usage 2, expected errors 1 (or their own), Ctrl-C 130."""
     try:
-        rv = app(args=list(argv) if argv is not None else None, prog_name="kubecis", standalone_mode=False)
+        args = _normalise_bool_flags(list(argv) if argv is not None else sys.argv[1:])
+        rv = app(args=args, prog_name="kubecis", standalone_mode=False)
     except typer.Exit as e:
         return int(e.exit_code)
     except typer.Abort:

@@ -175,15 +175,16 @@ def register(app: typer.Typer) -> None:
             nosummary: Annotated[bool, typer.Option("--nosummary", help="Text: omit per-target summaries.")] = False,
             nototals: Annotated[bool, typer.Option("--nototals",
                                                    help="Omit the total summary (JSON: bare array).")] = False,
-            include_test_output: Annotated[bool, typer.Option("--include-test-output",
-                                                              help="Text: print audit output under FAIL lines.")] = False,
+            include_test_output: Annotated[bool, typer.Option(
+                "--include-test-output", help="Text: print audit output under FAIL lines.")] = False,
             exit_code: Annotated[int, typer.Option("--exit-code", help="Exit status when any check FAILs.")] = 0,
             executor: Annotated[ExecutorChoice, typer.Option(
                 "--executor",
                 help="auto: native where supported, else the real shell (live host only); "
                      "native: never start a process; shell: every audit through /bin/sh like kube-bench.")
             ] = ExecutorChoice.auto,
-            root: Annotated[Path | None, typer.Option("--root", help="Check a node mounted at this directory.")] = None,
+            root: Annotated[Path | None, typer.Option("--root",
+                                                     help="Check a node mounted at this directory.")] = None,
             snapshot: Annotated[Path | None, typer.Option("--snapshot",
                                                           help="Replay a recorded snapshot file.")] = None,
             timeout: Annotated[float, typer.Option("--timeout", min=0.1,
