@@ -67,7 +67,7 @@ DOC = _json(
             '{"name":"k1","secret":"secret1"} {"name":"k2","secret":"secret2"}}',
         ),
         ("{..secret}", "secret1 secret2"),
-        ("{.items[?(@.n==\"b\")].v}", "2"),
+        ('{.items[?(@.n=="b")].v}', "2"),
         ("{.items[?(@.v)].n}", "a b"),
         ("{.items[?(@.v>1.5)].n}", "b"),
         ("{.peer-transport-security}", '{"auto-tls":false,"cert-file":"/p.crt"}'),  # sorted keys
@@ -121,7 +121,7 @@ def test_null_in_range_prints_no_value() -> None:
         ("{.tlsCipherSuites[5]}", "array index out of bounds: index 5, length 2"),
         ("{.readOnlyPort[0]}", "float64 is not array or slice"),
         ("{.tlsCipherSuites[0::0]}", "step must be > 0"),
-        ("{.items[?(@.v==\"1\")].n}", "incompatible types for comparison"),
+        ('{.items[?(@.v=="1")].n}', "incompatible types for comparison"),
         ("{.items[?(@.v==1)].n}", "incompatible types for comparison"),  # int literal vs float64
     ],
 )

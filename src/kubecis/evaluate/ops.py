@@ -76,9 +76,7 @@ def op_noteq(v: str, c: str, name: str) -> tuple[bool, str]:
     return not _bool_equal(v, c), f"'{name}' is not equal to '{c}'"
 
 
-def _numeric(
-    v: str, c: str, name: str, test: Callable[[int, int], bool], wording: str
-) -> tuple[bool, str]:
+def _numeric(v: str, c: str, name: str, test: Callable[[int, int], bool], wording: str) -> tuple[bool, str]:
     a = go_atoi(go_trim_space(v))
     b = go_atoi(go_trim_space(c))
     if a is None or b is None:

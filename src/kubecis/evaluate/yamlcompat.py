@@ -230,9 +230,7 @@ def _scrub(value: Any) -> Any:
 
 def load_json(text: str) -> Any:
     """encoding/json into interface{}: numbers are float64; NaN/Infinity are not JSON."""
-    value = json.loads(
-        text, parse_float=_json_float, parse_int=_json_float, parse_constant=_reject_constant
-    )
+    value = json.loads(text, parse_float=_json_float, parse_int=_json_float, parse_constant=_reject_constant)
     return _scrub(value) if "\\u" in text and re.search(r"\\u[dD][89a-fA-F]", text) else value
 
 
