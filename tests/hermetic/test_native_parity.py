@@ -1,0 +1,74 @@
+"""`--executor native` gives exactly what `--executor shell` (kube-bench's way) gives, check by check:
+status, actual_value and expected_result, for every upstream set that applies to a kubeadm node, on
+three kinds of node. The one class of audit outside the native subset is `kubectl` (it queries the
+cluster API, which no node-local interpreter can answer); those checks must say so."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from .kind import kind_v1_21_1
+from .node import NodeSpec, hermetic, run_in_node, skip_unless_hermetic
+from .nodes import kubeadm_defaults, kubeadm_hardened, kubeadm_misconfigured
+
+pytestmark = hermetic
+
+COMPAT = (Path(__file__).resolve().parents[2] / ".." / "shared" / "compat" / "kube-bench").resolve()
+KUBECIS = Path(sys.executable).parent / "kubecis"
+SETS = ("cis-1.8", "cis-1.9", "cis-1.10", "cis-1.11", "cis-1.12", "cis-1.20", "cis-1.23", "cis-1.24")
+NODES = {"defaults": kubeadm_defaults, "hardened": kubeadm_hardened, "misconfigured": kubeadm_misconfigured,
+         "kind": kind_v1_21_1}
+
+Row = tuple[str, str, str, str, str]
+
+
+@pytest.fixture(autouse=True)
+def _need_hermetic_and_cfg() -> None:
+    skip_unless_hermetic()
+    if not (COMPAT / "cfg").is_dir():
+        pytest.skip(f"kube-bench compat data not found at {COMPAT}")
+
+
+def _script(spec: NodeSpec, executor: str) -> str:
+    """One node, every set, one executor: a shell loop inside a single namespace (fast)."""
+    lines = [f"{KUBECIS} run --config-dir {COMPAT / 'cfg'} --benchmark {b} --executor {executor} --json"
+             for b in SETS]
+    return "\n".join(lines)
+
+
+@functools.cache
+def results(node: str, executor: str) -> dict[str, dict[str, Row]]:
+    res = run_in_node(NODES[node](), ["/bin/sh", "-c", _script(NODES[node](), executor)], timeout=600)
+    assert res.returncode == 0, res.stderr
+    out: dict[str, dict[str, Row]] = {}
+    for bench, line in zip(SETS, res.stdout.splitlines(), strict=True):
+        doc = json.loads(line)
+        out[bench] = {
+            f'{ctl["id"]}/{c["test_number"]}': (c["status"], c["actual_value"], c["expected_result"],
+                                                c.get("reason", ""), c["audit"] + c["AuditConfig"])
+            for ctl in doc["Controls"] for g in ctl["tests"] or [] for c in g["results"]
+        }
+    return out
+
+
+@pytest.mark.parametrize("node", sorted(NODES))
+def test_native_equals_shell(node: str) -> None:
+    shell = results(node, "shell")
+    native = results(node, "native")
+    compared = 0
+    for bench in SETS:
+        assert shell[bench].keys() == native[bench].keys()
+        for key, (state, actual, expected, _reason, audit) in shell[bench].items():
+            n_state, n_actual, n_expected, n_reason, _ = native[bench][key]
+            if "kubectl" in audit:
+                assert n_reason.startswith("audit not supported natively: "), (bench, key)
+                assert n_state == "WARN"
+                continue
+            assert (n_state, n_actual, n_expected) == (state, actual, expected), (bench, key)
+            compared += 1
+    assert compared > 600
