@@ -27,6 +27,9 @@ from kubecis.evaluate.goregex import RegexError, compile_go
         ("a(?i)b", "aB", True),
         ("a(?i)b", "AB", False),
         ("(?i:A)b", "ab", True),
+        ("a(?i)b|c", "C", True),  # (?i) lasts to the end of the group, across |
+        ("a(?i)b|c", "x", False),  # ...without swallowing the alternation
+        ("(x(?i)b|c)d", "Cd", True),
         ("(?<n>x)", "x", True),
         (r"\/etc\/kubernetes", "/etc/kubernetes", True),
         ("a{2}", "aa", True),

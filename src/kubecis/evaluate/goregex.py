@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 _ASCII_CLASSES = {
@@ -160,8 +161,7 @@ def _check_repeat(pat: str, i: int) -> int:
 def translate(pattern: str) -> str:
     """Rewrite an RE2 pattern into a Python ``re`` pattern with the same meaning."""
     out: list[str] = []
-    # Per open group: (extra parens to close at its end, multiline flag inside it).
-    stack: list[list[int | bool]] = [[0, False]]
+    stack = [_Group()]
     i = 0
     n = len(pattern)
     prev_quant = False  # last token was a quantifier (for possessive/nested repeat detection)
@@ -185,16 +185,16 @@ def translate(pattern: str) -> str:
         elif c == ")":
             if len(stack) == 1:
                 raise RegexError("unexpected )")
-            extra = int(stack.pop()[0])
-            out.append(")" * (extra + 1))
+            out.append(")" * (len(stack.pop().scopes) + 1))
             i += 1
         elif c == "|":
-            # An alternation inside a flag scope ends that scope in RE2 only at the group end,
-            # which is where the scoped group closes, so nothing special is needed.
-            out.append("|")
+            # RE2 flags set by (?i) last to the end of the group, across alternatives; the scoped
+            # Python groups standing in for them must not swallow the alternation, so close and reopen.
+            scopes = stack[-1].scopes
+            out.append(")" * len(scopes) + "|" + "".join(scopes))
             i += 1
         elif c == "$":
-            out.append("$" if stack[-1][1] else "\\Z")
+            out.append("$" if stack[-1].multiline else "\\Z")
             i += 1
         elif c in "*+?":
             if prev_quant and c != "?":
@@ -222,18 +222,26 @@ def translate(pattern: str) -> str:
         prev_quant = quant
     if len(stack) != 1:
         raise RegexError("missing closing )")
-    out.append(")" * int(stack[0][0]))
+    out.append(")" * len(stack[0].scopes))
     return "".join(out)
 
 
 _FLAG_GROUP = re.compile(r"\(\?([imsU]*)(?:-([imsU]*))?([:)])")
 
 
-def _open_group(pat: str, i: int, out: list[str], stack: list[list[int | bool]]) -> int:
-    multiline = bool(stack[-1][1])
+@dataclass
+class _Group:
+    """An open group: the scoped flag groups opened inside it by ``(?flags)``, and the m flag."""
+
+    scopes: list[str] = field(default_factory=list)
+    multiline: bool = False
+
+
+def _open_group(pat: str, i: int, out: list[str], stack: list[_Group]) -> int:
+    multiline = stack[-1].multiline
     if not pat.startswith("(?", i):
         out.append("(")
-        stack.append([0, multiline])
+        stack.append(_Group(multiline=multiline))
         return i + 1
     m = _FLAG_GROUP.match(pat, i)
     if m and (m.group(1) or m.group(2) is not None):
@@ -251,20 +259,20 @@ def _open_group(pat: str, i: int, out: list[str], stack: list[list[int | bool]])
             scoped = "(?:"
         out.append(scoped)
         if kind == ":":
-            stack.append([0, multiline])
+            stack.append(_Group(multiline=multiline))
         else:
             # (?i) applies to the rest of the enclosing group: close it when that group closes.
-            stack[-1][0] = int(stack[-1][0]) + 1
-            stack[-1][1] = multiline
+            stack[-1].scopes.append(scoped)
+            stack[-1].multiline = multiline
         return m.end()
     if pat.startswith("(?:", i):
         out.append("(?:")
-        stack.append([0, multiline])
+        stack.append(_Group(multiline=multiline))
         return i + 3
     named = re.match(r"\(\?P?<([A-Za-z0-9_]+)>", pat[i:])
     if named:
         out.append(f"(?P<{named.group(1)}>")
-        stack.append([0, multiline])
+        stack.append(_Group(multiline=multiline))
         return i + named.end()
     raise RegexError(f"invalid or unsupported Perl syntax: {pat[i : i + 3]}")
 
