@@ -80,3 +80,10 @@ class Host(Protocol):
     def getenv(self, name: str) -> str | None:
         """An environment variable of the process running the audit."""
         ...
+
+
+class NotInSnapshot(Exception):
+    """A query a snapshot never recorded (distinct from "the file does not exist").
+
+    ``str()`` is the path (or query) that was asked for.
+    """

@@ -35,6 +35,7 @@ from kubecis.host.base import FileStat, Host, Process
 __all__ = ["NativeExecutor", "unsupported_reason"]
 
 PREFIX = "audit not supported natively: "
+DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
 class NativeExecutor:
@@ -42,7 +43,7 @@ class NativeExecutor:
 
     def __init__(self, host: Host, env: Mapping[str, str] | None = None, cwd: str = "/") -> None:
         self.host = host
-        self.env = dict(env) if env is not None else {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
+        self.env = dict(env) if env is not None else {"PATH": DEFAULT_PATH}
         self.cwd = cwd
 
     def run(self, script: str) -> AuditResult:
@@ -56,8 +57,8 @@ class NativeExecutor:
             return AuditResult("", 0, self.name, not_run=PREFIX + str(exc))
         except NotInSnapshot as exc:
             return AuditResult("", 0, self.name, not_run=f"not in snapshot: {exc}")
-        except HostError as exc:
-            return AuditResult("", 0, self.name, not_run=str(exc))
+        except (HostError, OSError) as exc:
+            return AuditResult("", 0, self.name, not_run=f"host error: {exc}")
         except RecursionError:
             return AuditResult("", 0, self.name, not_run=PREFIX + "nesting too deep")
         data = bytes(combined.buf)

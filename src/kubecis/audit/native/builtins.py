@@ -65,7 +65,7 @@ def printf_format(fmt: str, args: list[str]) -> tuple[str, bool]:
         while i < len(fmt):
             c = fmt[i]
             if c == "\\":
-                t, stop = echo_escapes(fmt[i : i + 2] if fmt[i + 1 : i + 2] != "0" else fmt[i : i + 5])
+                t, _stop = echo_escapes(fmt[i : i + 2] if fmt[i + 1 : i + 2] != "0" else fmt[i : i + 5])
                 if fmt[i + 1 : i + 2] == "0":
                     m = re.match(r"\\0?[0-7]{0,3}", fmt[i:])
                     n = len(m.group(0)) if m else 2
@@ -125,7 +125,10 @@ class _TestError(Exception):
     pass
 
 
-_UNARY = set("-e -f -d -s -r -w -x -L -h -b -c -p -S -g -u -k -n -z -t -O -G".split())
+_UNARY = {
+    "-e", "-f", "-d", "-s", "-r", "-w", "-x", "-L", "-h", "-b", "-c",
+    "-p", "-S", "-g", "-u", "-k", "-n", "-z", "-t", "-O", "-G",
+}
 _BINARY = {"=", "!=", "<", ">", "-eq", "-ne", "-gt", "-ge", "-lt", "-le", "-nt", "-ot", "-ef"}
 
 
@@ -242,8 +245,8 @@ class _TestParser:
 
     def binary(self, left: str, op: str, right: str) -> bool:
         if op in ("=", "=="):
-            if self.bash and op == "==":
-                raise Unsupported("[[ == pattern matching ]]") if any(c in right for c in "*?[") else None
+            if self.bash and op == "==" and any(c in right for c in "*?["):
+                raise Unsupported("[[ == pattern matching ]]")
             return left == right
         if op == "!=":
             return left != right
@@ -264,7 +267,7 @@ def run_test(sh: Shell, name: str, args: list[str], err: Out, bash: bool = False
     try:
         r = p.oexpr()
         if p.i != len(args):
-            raise _TestError(f"{args[p.i]}: unexpected operator")
+            raise _TestError(f"{args[max(p.i - 1, 0)]}: unexpected operator")
     except _TestError as e:
         sh.diag(f"{name}: {e}", err)
         return 2

@@ -103,7 +103,7 @@ def _short_opts(args: list[str], with_arg: str, flags: str, prog: str) -> tuple[
 
 
 def u_cat(ctx: Ctx, args: list[str]) -> int:
-    opts, files = _short_opts(args, "", "u", "cat")
+    _opts, files = _short_opts(args, "", "u", "cat")
     status = 0
     for f in files or ["-"]:
         try:
@@ -278,9 +278,8 @@ def u_ps(ctx: Ctx, args: list[str]) -> int:
     if not every:
         sel: list[Process] = []
         for p in procs:
-            if names is not None and p.comm in names:
-                sel.append(p)
-            elif pids is not None and p.pid in pids:
+            by_name = names is not None and any(p.comm[:15] == n[:15] for n in names)  # procps 4 compares 15
+            if by_name or (pids is not None and p.pid in pids):
                 sel.append(p)
         procs = sel
     pw = _pid_width(ctx)
@@ -758,9 +757,8 @@ def u_find(ctx: Ctx, args: list[str]) -> int:
             if r and not expr.has_action:
                 ctx.write(path + "\n")
     for cmd, files in expr.batches:
-        if files:
-            if ctx.shell.run_utility(cmd + files, Stream(), ctx.out, ctx.err) != 0:
-                status = 1
+        if files and ctx.shell.run_utility(cmd + files, Stream(), ctx.out, ctx.err) != 0:
+            status = 1
     return status
 
 
@@ -883,7 +881,7 @@ def u_xargs(ctx: Ctx, args: list[str]) -> int:
                 continue
             cur.extend(toks)
             nlines += 1
-            if nlines == max_lines and not line.rstrip(" \t").endswith(" ") or nlines == max_lines:
+            if (nlines == max_lines and not line.rstrip(" \t").endswith(" ")) or nlines == max_lines:
                 groups.append(cur)
                 cur, nlines = [], 0
         if cur:
@@ -1367,7 +1365,7 @@ def u_awk(ctx: Ctx, args: list[str]) -> int:
             if t.startswith('"'):
                 return t[1:-1]
             if t == "$NF":
-                return fields[-1] if fields else line if not fields and False else (fields[-1] if fields else "")
+                return fields[-1] if fields else ""
             k = int(t[1:])
             if k == 0:
                 return line

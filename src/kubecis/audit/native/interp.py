@@ -28,13 +28,11 @@ from kubecis.audit.native.parser import (
     parse,
 )
 from kubecis.audit.native.regex import glob_to_regex, has_glob
-from kubecis.host.base import Host
+from kubecis.host.base import Host, NotInSnapshot
+
+__all__ = ["Ctx", "NotInSnapshot", "Out", "Shell", "Stream"]
 
 MAX_DEPTH = 20
-
-
-class NotInSnapshot(Exception):
-    """Raised (by a snapshot host) for a query that was never recorded."""
 
 
 class Out:
@@ -221,10 +219,7 @@ class Shell:
                 st = self.execute(node.body, stdin, out, err)
         elif isinstance(node, Compound):
             io = self.redirect(node.redirs, stdin, out, err)
-            if io is None:
-                st = 2
-            else:
-                st = self.execute(node.cmd, *io)
+            st = 2 if io is None else self.execute(node.cmd, *io)
         elif isinstance(node, FuncDef):
             self.functions[node.name] = node.body
             st = 0
@@ -411,10 +406,7 @@ class Shell:
                     exists[-1] = True
                 fields[-1].append((part.text, not part.quoted))
                 continue
-            if isinstance(part, Param):
-                value = self._param_value(part, err)
-            else:
-                value = self.command_subst(part.body, err)
+            value = self._param_value(part, err) if isinstance(part, Param) else self.command_subst(part.body, err)
             if part.quoted:
                 exists[-1] = True
                 fields[-1].append((value, False))

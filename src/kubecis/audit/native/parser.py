@@ -546,7 +546,7 @@ class Parser:
                     assert w is not None
                     words.append(w)
                 t = self.peek()
-                if t.kind == "OP" and t.value == ";" or t.kind == "NL":
+                if (t.kind == "OP" and t.value == ";") or t.kind == "NL":
                     self.next()
             elif self.peek().kind == "OP" and self.peek().value == ";":
                 self.next()
@@ -632,8 +632,8 @@ class Parser:
             words.append(tok.word)
             nt = self.peek()
             if len(words) == 1 and not assigns and nt.kind == "OP" and nt.value == "(":
-                name = tok.word.literal()
-                if name is None or not _is_name(name):
+                fname = tok.word.literal()
+                if fname is None or not _is_name(fname):
                     raise ShellSyntaxError("syntax error near unexpected token '('")
                 self.next()
                 t2 = self.next()
@@ -641,7 +641,7 @@ class Parser:
                     raise ShellSyntaxError("syntax error in function definition")
                 self._linebreak()
                 body = self.parse_command()
-                return FuncDef(name, body)
+                return FuncDef(fname, body)
         if not words and not assigns and not redirs:
             tok = self.peek()
             raise ShellSyntaxError(f"syntax error near unexpected token {tok.value or 'end of file'!r}")
