@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import typer
 
 from kubecis import __version__
+from kubecis.cli import audits as audits_cmd
 from kubecis.cli import benchmarks as benchmarks_cmd
 from kubecis.cli import explain as explain_cmd
 from kubecis.cli import run as run_cmd
@@ -25,6 +26,7 @@ app = typer.Typer(
 run_cmd.register(app)
 app.command("explain")(explain_cmd.explain)
 app.add_typer(benchmarks_cmd.app, name="benchmarks")
+app.add_typer(audits_cmd.app, name="audits")
 app.add_typer(seccomp_cmd.app, name="seccomp")
 
 

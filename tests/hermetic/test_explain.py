@@ -1,0 +1,49 @@
+"""`kubecis explain` prints every discovery decision with its reason, and the benchmark choice."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from .kind import kind_v1_21_1
+from .node import hermetic, run_in_node, skip_unless_hermetic
+from .nodes import kubeadm_custom_kubelet_config
+
+pytestmark = hermetic
+
+COMPAT = (Path(__file__).resolve().parents[2] / ".." / "shared" / "compat" / "kube-bench").resolve()
+KUBECIS = Path(sys.executable).parent / "kubecis"
+
+
+@pytest.fixture(autouse=True)
+def _need_hermetic_and_cfg() -> None:
+    skip_unless_hermetic()
+    if not (COMPAT / "cfg").is_dir():
+        pytest.skip(f"kube-bench compat data not found at {COMPAT}")
+
+
+def test_explain_on_kind_node_shows_version_source_and_files() -> None:
+    res = run_in_node(kind_v1_21_1(), [str(KUBECIS), "explain", "--config-dir", str(COMPAT / "cfg")])
+    assert res.returncode == 0, res.stderr
+    out = res.stdout
+    assert "image tag v1.21.1 in /etc/kubernetes/manifests/kube-apiserver.yaml" in out
+    assert "=> cis-1.20 (detected_version: 1.21)" in out
+    assert "master: detected (running: apiserver, scheduler, controllermanager" in out
+    assert "=> master, controlplane, etcd, node, policies" in out
+    assert "/etc/kubernetes/manifests/kube-apiserver.yaml" in out and "first existing candidate" in out
+
+
+def test_explain_names_the_kubelet_config_from_its_command_line() -> None:
+    res = run_in_node(kubeadm_custom_kubelet_config(),
+                      [str(KUBECIS), "explain", "--config-dir", str(COMPAT / "cfg"), "--targets", "node",
+                       "--benchmark", "cis-1.12"])
+    assert res.returncode == 0, res.stderr
+    line = next(x for x in res.stdout.splitlines() if x.strip().startswith("kubelet") and " conf " in x)
+    assert "/etc/kubelet/custom.yaml" in line and "names it with --config" in line
+    compat = run_in_node(kubeadm_custom_kubelet_config(),
+                         [str(KUBECIS), "explain", "--config-dir", str(COMPAT / "cfg"), "--targets", "node",
+                          "--benchmark", "cis-1.12", "--candidates-only"])
+    line = next(x for x in compat.stdout.splitlines() if x.strip().startswith("kubelet") and " conf " in x)
+    assert "/var/lib/kubelet/config.yaml" in line and "first existing candidate" in line
