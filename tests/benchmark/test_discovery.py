@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.fakes import FakeHost
 
 from kubecis.benchmark.config import Component, Config, NodeSection
 from kubecis.benchmark.loader import parse_controls
 from kubecis.benchmark.variables import discover, find_binary, flag_value, substitute
 from kubecis.errors import HostError
+from tests.fakes import FakeHost
 
 
 def _section(*comps: Component) -> NodeSection:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.fakes import FakeHost
 
 from kubecis.benchmark.config import Config
 from kubecis.benchmark.versions import (
@@ -16,6 +15,7 @@ from kubecis.benchmark.versions import (
     version_from_manifests,
 )
 from kubecis.errors import BenchmarkError, UsageError
+from tests.fakes import FakeHost
 
 
 @pytest.fixture(scope="module")

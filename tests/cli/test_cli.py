@@ -37,7 +37,7 @@ def test_every_upstream_set_validates(cfg_dir: Path, capsys: pytest.CaptureFixtu
 
 
 def test_validate_strict_fails_on_unknown_op(cfg_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    rc, out, err = run_cli(["benchmarks", "validate", "--strict", "-D", str(cfg_dir), "k3s-cis-1.9"], capsys)
+    rc, _, err = run_cli(["benchmarks", "validate", "--strict", "-D", str(cfg_dir), "k3s-cis-1.9"], capsys)
     assert rc == 1
     assert "node.yaml:247: check 4.2.5: unknown compare op 'noteqx'" in err
 
@@ -67,7 +67,7 @@ def bad_cfg(tmp_path: Path, cfg_dir: Path) -> Path:
 
 
 def test_validate_reports_file_and_line(bad_cfg: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    rc, out, err = run_cli(["benchmarks", "validate", "-D", str(bad_cfg), "bad-yaml", "bad-type", "nope"], capsys)
+    rc, _, err = run_cli(["benchmarks", "validate", "-D", str(bad_cfg), "bad-yaml", "bad-type", "nope"], capsys)
     assert rc == 1
     assert f"{bad_cfg}/bad-yaml/node.yaml:5: malformed YAML" in err
     assert f"{bad_cfg}/bad-type/node.yaml:3: non-node controls file specified" in err

@@ -9,7 +9,7 @@ import pytest
 
 from kubecis.audit.shell import ShellExecutor
 from kubecis.benchmark.loader import load_controls, parse_controls
-from kubecis.benchmark.model import Check, Compare, Tests, TestItem
+from kubecis.benchmark.model import Check, Compare, TestItem, Tests
 from kubecis.errors import UsageError
 from kubecis.results.model import State
 from kubecis.results.runner import Filters, parse_id_list, run_check, run_controls
