@@ -303,18 +303,13 @@ def u_ps(ctx: Ctx, args: list[str]) -> int:
     else:
         cols: list[tuple[str, str]] = []
         for spec in fmt:
-            if "=" in spec:
-                key, _, hdr = spec.partition("=")
+            for item in re.split(r"[ ,]", spec):
+                if not item:
+                    continue
+                key, eq, hdr = item.partition("=")
                 if key not in _PS_FIELDS:
                     raise Unsupported(f"ps -o {key}")
-                cols.append((key, hdr))
-            else:
-                for key in re.split(r"[ ,]", spec):
-                    if not key:
-                        continue
-                    if key not in _PS_FIELDS:
-                        raise Unsupported(f"ps -o {key}")
-                    cols.append((key, _PS_FIELDS[key][0]))
+                cols.append((key, hdr if eq else _PS_FIELDS[key][0]))
 
         def cell(p: Process, key: str) -> str:
             if key in ("pid", "ppid"):
@@ -1081,6 +1076,15 @@ def u_tr(ctx: Ctx, args: list[str]) -> int:
             raise Unsupported("tr -d form")
         table = bytes(b for b in _tr_set(sets[0]) if b < 256)
         ctx.write(data.translate(None, table))
+        return 0
+    if set(opts) == {"s"} and len(sets) == 1:
+        squeeze = set(_tr_set(sets[0]))
+        res = bytearray()
+        for byte in data:
+            if res and byte == res[-1] and byte in squeeze:
+                continue
+            res.append(byte)
+        ctx.write(bytes(res))
         return 0
     if opts or len(sets) != 2:
         raise Unsupported("tr form")
