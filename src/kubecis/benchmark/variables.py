@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from kubecis.benchmark.config import FILE_KINDS, Component, NodeSection
 from kubecis.benchmark.model import Check, Controls, Tests
 from kubecis.errors import HostError
-from kubecis.host.base import Host, Process
+from kubecis.host.base import Host, NotInSnapshot, Process
 
 # Command-line flags that name a component's files: (component, flag) → kind.
 CMDLINE_FILE_FLAGS: dict[str, dict[str, str]] = {
@@ -104,12 +104,18 @@ def _stat_kind(host: Host, path: str) -> str:
         return "missing"
     except OSError as e:
         raise HostError(f"cannot stat {path}: {e.strerror or e}") from None
+    except NotInSnapshot:
+        raise HostError(f"the snapshot has no record of {path}; record it with the same benchmark and "
+                        "targets") from None
     return "exists"
 
 
 def discover(section: NodeSection, host: Host, *, use_cmdline: bool = True) -> Discovery:
     d = Discovery(section.name)
-    procs = host.processes()
+    try:
+        procs = host.processes()
+    except NotInSnapshot:
+        raise HostError("the snapshot has no process table") from None
     running: dict[str, Process] = {}
     bins: dict[str, str] = {}
     for comp in section.components:

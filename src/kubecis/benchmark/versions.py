@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from kubecis.errors import BenchmarkError, HostError, UsageError
-from kubecis.host.base import Host
+from kubecis.host.base import Host, NotInSnapshot
 
 DEFAULT_UNKNOWN = "1.18"  # kube-bench's stop value for the decrementing lookup (§5.4)
 
@@ -138,7 +138,7 @@ def version_from_manifests(host: Host) -> KubeVersion | None:
     for path in MANIFESTS:
         try:
             text = host.read(path).decode("utf-8", "replace")
-        except (OSError, HostError):
+        except (OSError, HostError, NotInSnapshot):
             continue
         m = _IMAGE_TAG.search(text)
         if m:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from kubecis.audit.base import Executor
 from kubecis.audit.shell import ShellExecutor
-from kubecis.errors import ConfigError, UsageError
+from kubecis.errors import ConfigError, HostError, UsageError
 from kubecis.host.base import Host
 from kubecis.host.live import LiveHost
 
@@ -34,11 +34,15 @@ def build_host(*, root: Path | None = None, snapshot: Path | None = None) -> tup
     if root is not None:
         from kubecis.host.rooted import RootedHost
 
+        if not root.is_dir():
+            raise HostError(f"--root {root}: not a directory")
         return RootedHost(str(root)), False
     if snapshot is not None:
-        from kubecis.host.snapshot import load_snapshot
+        from kubecis.host.snapshot import SnapshotHost
 
-        return load_snapshot(snapshot), False
+        if snapshot.is_dir():
+            raise HostError(f"--snapshot {snapshot}: is a directory, expected a snapshot file")
+        return SnapshotHost.load(str(snapshot)), False
     return LiveHost(), True
 
 

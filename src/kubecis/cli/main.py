@@ -13,6 +13,7 @@ from kubecis.cli import benchmarks as benchmarks_cmd
 from kubecis.cli import explain as explain_cmd
 from kubecis.cli import run as run_cmd
 from kubecis.cli import seccomp as seccomp_cmd
+from kubecis.cli import snapshot as snapshot_cmd
 from kubecis.errors import KubecisError
 
 app = typer.Typer(
@@ -27,6 +28,7 @@ run_cmd.register(app)
 app.command("explain")(explain_cmd.explain)
 app.add_typer(benchmarks_cmd.app, name="benchmarks")
 app.add_typer(audits_cmd.app, name="audits")
+app.add_typer(snapshot_cmd.app, name="snapshot")
 app.add_typer(seccomp_cmd.app, name="seccomp")
 
 
