@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import gzip
 import json
 import shutil
@@ -58,10 +59,8 @@ def _decoded_strings(node: object) -> list[bytes]:
     out: list[bytes] = []
     if isinstance(node, str):
         out.append(node.encode())
-        try:
+        with contextlib.suppress(ValueError):
             out.append(base64.b64decode(node, validate=True))
-        except ValueError:
-            pass
     elif isinstance(node, list):
         for x in node:
             out += _decoded_strings(x)
