@@ -1,4 +1,9 @@
-"""`kubecis benchmarks list|validate`: which benchmark sets exist, and are they well-formed."""
+"""`kubecis benchmarks list|validate|show|diff`: which benchmark sets exist, are they well-formed, what
+is in them and how two of them differ.
+
+Without ``--config-dir`` these use ``./cfg`` when it exists (kube-bench's default), else the sets
+bundled with kubecis (materialised as a kube-bench directory, see :mod:`kubecis.benchmark.bundled`).
+"""
 
 from __future__ import annotations
 
@@ -9,11 +14,12 @@ from typing import Annotated
 
 import typer
 
+from kubecis.benchmark import bundled
 from kubecis.benchmark.config import Config
 from kubecis.benchmark.loader import Diagnostic, load_controls
-from kubecis.benchmark.model import Controls
+from kubecis.benchmark.model import Check, Controls
 from kubecis.cli.common import resolve_config_dir
-from kubecis.errors import KubecisError, LoadError
+from kubecis.errors import ConfigError, KubecisError, LoadError
 
 app = typer.Typer(help="List and validate benchmark sets.", no_args_is_help=True)
 
@@ -23,10 +29,20 @@ ConfigDirOpt = Annotated[
 ]
 
 
+def config_dir_or_bundled(config_dir: Path | None) -> Path:
+    """``--config-dir``, else ``./cfg`` when it holds a config.yaml, else the bundled sets."""
+    if config_dir is not None:
+        return resolve_config_dir(config_dir)
+    try:
+        return resolve_config_dir(None)
+    except ConfigError:
+        return bundled.materialise()
+
+
 @app.command("list")
 def list_cmd(config_dir: ConfigDirOpt = None) -> int:
     """List the benchmark sets, their targets and the Kubernetes versions mapped to them."""
-    cfg = Config.load(resolve_config_dir(config_dir))
+    cfg = Config.load(config_dir_or_bundled(config_dir))
     try:
         tmap = cfg.target_mapping()
     except KubecisError:
@@ -117,7 +133,7 @@ def validate_cmd(
     strict: Annotated[bool, typer.Option("--strict", help="Treat warnings as errors.")] = False,
 ) -> int:
     """Load every controls file of the named sets; exit 0 only if all are well-formed."""
-    cfg = Config.load(resolve_config_dir(config_dir))
+    cfg = Config.load(config_dir_or_bundled(config_dir))
     failed = False
     for name in names:
         errors, warnings, n = validate_set(cfg, name)
@@ -130,3 +146,116 @@ def validate_cmd(
         status = "FAILED" if bad else "ok"
         typer.echo(f"{name}: {status} ({n} checks, {len(errors)} errors, {len(warnings)} warnings)")
     return 1 if failed else 0
+
+
+# ---- show / diff -----------------------------------------------------------------------------------
+def load_set(name: str, config_dir: Path | None) -> dict[str, Controls]:
+    """target → controls of one set: from ``--config-dir`` when given, else from the bundled store."""
+    if config_dir is None:
+        if name not in bundled.bundled_names():
+            raise KubecisError(f"unknown bundled benchmark {name!r}; available: {', '.join(bundled.bundled_names())}")
+        return bundled.get_set(name).controls
+    base = resolve_config_dir(config_dir) / name
+    if not base.is_dir():
+        raise KubecisError(f"unknown benchmark {name!r} in {config_dir}")
+    out: dict[str, Controls] = {}
+    for t in ("master", "controlplane", "etcd", "node", "policies", "managedservices"):
+        if (base / f"{t}.yaml").is_file():
+            out[t] = load_controls(base / f"{t}.yaml", t).controls
+    return out
+
+
+def format_tests(c: Check) -> list[str]:
+    if c.tests is None:
+        return ["(no tests)"]
+    lines = [f"bin_op: {c.tests.bin_op or 'and'}"] if len(c.tests.items) > 1 else []
+    for i in c.tests.items:
+        src = " ".join(f"{k}={v!r}" for k, v in (("flag", i.flag), ("path", i.path), ("env", i.env)) if v)
+        if not i.set:
+            lines.append(f"- {src}: not set")
+        elif i.compare.op:
+            lines.append(f"- {src}: {i.compare.op} {i.compare.value!r}")
+        else:
+            lines.append(f"- {src}: set")
+    return lines or ["(empty test list)"]
+
+
+def check_kind(c: Check) -> str:
+    t = c.type.strip()
+    return t if t else ("automated" if c.tests and c.tests.items else "no tests")
+
+
+@app.command("show")
+def show_cmd(
+    name: Annotated[str, typer.Argument(help="Benchmark set, e.g. cis-1.12.")],
+    check_id: Annotated[str | None, typer.Argument(help="A check id, e.g. 1.2.5; omit for the outline.")] = None,
+    config_dir: ConfigDirOpt = None,
+) -> int:
+    """Print a set's outline, or one check: title, audit, tests and remediation."""
+    sets = load_set(name, config_dir)
+    if check_id is None:
+        for t, ctl in sets.items():
+            typer.echo(f"{t}: {ctl.id} {ctl.text} ({len(ctl.checks())} checks)")
+            for g in ctl.groups:
+                typer.echo(f"  {g.id} {g.text}")
+                for c in g.checks:
+                    typer.echo(f"    {c.id:<8} [{check_kind(c)}{', scored' if c.scored else ''}] {c.text}")
+        return 0
+    for t, ctl in sets.items():
+        for c in ctl.checks():
+            if c.id == check_id:
+                typer.echo(f"{c.id} ({name}/{t}) {c.text}")
+                typer.echo(f"type: {check_kind(c)}; scored: {str(c.scored).lower()}"
+                           f"{'; use_multiple_values' if c.use_multiple_values else ''}")
+                for label, text in (("audit", c.audit), ("audit_config", c.audit_config), ("audit_env", c.audit_env)):
+                    if text.strip():
+                        typer.echo(f"{label}:")
+                        typer.echo("\n".join("  " + line for line in text.strip().splitlines()))
+                typer.echo("tests:")
+                typer.echo("\n".join("  " + line for line in format_tests(c)))
+                typer.echo("remediation:")
+                typer.echo("  " + c.remediation.strip())
+                return 0
+    raise KubecisError(f"no check {check_id!r} in {name}")
+
+
+def diff_sets(a: dict[str, Controls], b: dict[str, Controls]) -> list[str]:
+    """Lines describing how set ``b`` differs from set ``a`` (by check id, target by target)."""
+    fa = {c.id: (t, c) for t, ctl in a.items() for c in ctl.checks()}
+    fb = {c.id: (t, c) for t, ctl in b.items() for c in ctl.checks()}
+    out: list[str] = []
+    for cid, (t, c) in fa.items():
+        if cid not in fb:
+            out.append(f"- {cid} ({t}) removed: {c.text}")
+    for cid, (t, c) in fb.items():
+        if cid not in fa:
+            out.append(f"+ {cid} ({t}) added: {c.text}")
+    for cid, (t, c) in fb.items():
+        if cid not in fa:
+            continue
+        old = fa[cid][1]
+        changed = [label for label, x, y in (
+            ("title", old.text, c.text), ("type", old.type.strip(), c.type.strip()), ("scored", old.scored, c.scored),
+            ("tests", (old.tests, old.use_multiple_values), (c.tests, c.use_multiple_values)),
+            ("audit", (old.audit, old.audit_config, old.audit_env), (c.audit, c.audit_config, c.audit_env)),
+            ("remediation", old.remediation, c.remediation)) if x != y]
+        if changed:
+            line = f"~ {cid} ({t}) {', '.join(changed)} changed"
+            if "title" in changed:
+                line += f": {old.text!r} -> {c.text!r}"
+            out.append(line)
+    return out
+
+
+@app.command("diff")
+def diff_cmd(
+    old: Annotated[str, typer.Argument(help="The older set, e.g. cis-1.11.")],
+    new: Annotated[str, typer.Argument(help="The newer set, e.g. cis-1.12.")],
+    config_dir: ConfigDirOpt = None,
+) -> int:
+    """List checks added, removed or changed (title, type, scored, tests, audit, remediation) by check id."""
+    lines = diff_sets(load_set(old, config_dir), load_set(new, config_dir))
+    typer.echo(f"{old} -> {new}: {len(lines)} difference{'s' if len(lines) != 1 else ''}")
+    for line in lines:
+        typer.echo(line)
+    return 0
