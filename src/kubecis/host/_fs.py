@@ -134,6 +134,7 @@ class FSHost:
         self._root = os.path.abspath(root)
         self._users: dict[int, str] | None = None
         self._groups: dict[int, str] | None = None
+        self._procs: list[Process] | None = None
 
     # --- path mapping -----------------------------------------------------
     def _resolve(self, path: str, follow: bool = True) -> str:
@@ -193,6 +194,13 @@ class FSHost:
         return os.path.join(self._root, "proc")
 
     def processes(self) -> list[Process]:
+        """The process table, read once per host object (one run): every audit of a run sees the same
+        table, as with a snapshot, and a node with many processes is not re-read for each `ps`."""
+        if self._procs is None:
+            self._procs = self._read_processes()
+        return list(self._procs)
+
+    def _read_processes(self) -> list[Process]:
         proc = self._proc()
         try:
             names = os.listdir(proc)
