@@ -15,7 +15,7 @@ KUBE_BENCH_DEFAULT_DIR = Path("cfg")
 
 
 def resolve_config_dir(config_dir: Path | None) -> Path:
-    """``--config-dir``, else ``./cfg`` (kube-bench's default) when it holds a config.yaml."""
+    """``--config-dir``; else ``./cfg`` (kube-bench's default) when it holds a config.yaml; else the bundled sets."""
     if config_dir is not None:
         if not config_dir.exists():
             raise ConfigError(f"--config-dir {config_dir}: no such directory")
@@ -24,7 +24,9 @@ def resolve_config_dir(config_dir: Path | None) -> Path:
         return config_dir
     if (KUBE_BENCH_DEFAULT_DIR / "config.yaml").is_file():
         return KUBE_BENCH_DEFAULT_DIR
-    raise ConfigError("no benchmark definitions: pass --config-dir DIR (a kube-bench cfg/ directory)")
+    from kubecis.benchmark.bundled import materialise
+
+    return materialise()
 
 
 def build_host(*, root: Path | None = None, snapshot: Path | None = None) -> tuple[Host, bool]:
