@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import functools
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
-from .node import NodeSpec, hermetic, run_in_node, skip_unless_hermetic
+from .node import NodeSpec, hermetic, run_in_node
 from .nodes import (
     WEAKNESSES,
     Weakness,
@@ -20,18 +18,9 @@ from .nodes import (
     kubeadm_hardened,
     kubeadm_misconfigured,
 )
+from .paths import COMPAT, KUBECIS
 
-pytestmark = hermetic
-
-COMPAT = (Path(__file__).resolve().parents[2] / ".." / "shared" / "compat" / "kube-bench").resolve()
-KUBECIS = Path(sys.executable).parent / "kubecis"
-
-
-@pytest.fixture(autouse=True)
-def _need_hermetic_and_cfg() -> None:
-    skip_unless_hermetic()
-    if not (COMPAT / "cfg").is_dir():
-        pytest.skip(f"kube-bench compat data not found at {COMPAT}")
+pytestmark = [hermetic, pytest.mark.usefixtures("need_node_and_compat")]
 
 
 def run_json(spec: NodeSpec, *extra: str) -> dict[str, str]:

@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
 from .kind import kind_v1_21_1
-from .node import hermetic, run_in_node, skip_unless_hermetic
+from .node import hermetic, run_in_node
 from .nodes import kubeadm_custom_kubelet_config
+from .paths import COMPAT, KUBECIS
 
-pytestmark = hermetic
-
-COMPAT = (Path(__file__).resolve().parents[2] / ".." / "shared" / "compat" / "kube-bench").resolve()
-KUBECIS = Path(sys.executable).parent / "kubecis"
-
-
-@pytest.fixture(autouse=True)
-def _need_hermetic_and_cfg() -> None:
-    skip_unless_hermetic()
-    if not (COMPAT / "cfg").is_dir():
-        pytest.skip(f"kube-bench compat data not found at {COMPAT}")
+pytestmark = [hermetic, pytest.mark.usefixtures("need_node_and_compat")]
 
 
 def test_explain_on_kind_node_shows_version_source_and_files() -> None:

@@ -7,31 +7,21 @@ from __future__ import annotations
 
 import functools
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
 from .kind import kind_v1_21_1
-from .node import hermetic, run_in_node, skip_unless_hermetic
+from .node import hermetic, run_in_node
 from .nodes import kubeadm_defaults, kubeadm_hardened, kubeadm_misconfigured
+from .paths import COMPAT, KUBECIS
 
-pytestmark = hermetic
+pytestmark = [hermetic, pytest.mark.usefixtures("need_node_and_compat")]
 
-COMPAT = (Path(__file__).resolve().parents[2] / ".." / "shared" / "compat" / "kube-bench").resolve()
-KUBECIS = Path(sys.executable).parent / "kubecis"
 SETS = ("cis-1.8", "cis-1.9", "cis-1.10", "cis-1.11", "cis-1.12", "cis-1.20", "cis-1.23", "cis-1.24")
 NODES = {"defaults": kubeadm_defaults, "hardened": kubeadm_hardened, "misconfigured": kubeadm_misconfigured,
          "kind": kind_v1_21_1}
 
 Row = tuple[str, str, str, str, str]
-
-
-@pytest.fixture(autouse=True)
-def _need_hermetic_and_cfg() -> None:
-    skip_unless_hermetic()
-    if not (COMPAT / "cfg").is_dir():
-        pytest.skip(f"kube-bench compat data not found at {COMPAT}")
 
 
 def _script() -> str:

@@ -8,18 +8,16 @@ import gzip
 import json
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from .node import hermetic, run_in_node, skip_unless_hermetic
+from .node import hermetic, run_in_node
 from .nodes import kubeadm_misconfigured, pem
+from .paths import COMPAT, KUBECIS
 
-pytestmark = hermetic
+pytestmark = [hermetic, pytest.mark.usefixtures("need_node_and_compat")]
 
-COMPAT = (Path(__file__).resolve().parents[2] / ".." / "shared" / "compat" / "kube-bench").resolve()
-KUBECIS = Path(sys.executable).parent / "kubecis"
 
 SECRETS_CHECKS = """\
 id: "9"
@@ -45,13 +43,6 @@ groups:
             - flag: "client-key-data"
         scored: true
 """
-
-
-@pytest.fixture(autouse=True)
-def _need_hermetic_and_cfg() -> None:
-    skip_unless_hermetic()
-    if not (COMPAT / "cfg").is_dir():
-        pytest.skip(f"kube-bench compat data not found at {COMPAT}")
 
 
 def _decoded_strings(node: object) -> list[bytes]:

@@ -83,41 +83,26 @@ def run_check(check: Check, executor: Executor, *, check_type: str | None = None
         r.state, r.reason = _fail_or_warn(check), "No tests defined"
         return r
 
-    # §8: audit_env, then audit, then audit_config
-    env_out = ""
-    if check.audit_env.strip():
-        res = executor.run(check.audit_env)
+    # §8: audit_env, then audit, then audit_config; the first that cannot run or fails decides.
+    outputs: dict[str, str] = {}
+    for kind, script in (("env", check.audit_env), ("audit", check.audit), ("config", check.audit_config)):
+        outputs[kind] = ""
+        if not script.strip():
+            continue
+        res = executor.run(script)
         r.executor = res.executor
         if res.not_run:
             r.state, r.reason = State.WARN, res.not_run
             return r
-        if err := res.error_text(check.audit_env):
+        err = res.error_text(script)
+        if not err:
+            outputs[kind] = res.output
+            continue
+        # a missing config file is not an error when the command line (or env) already said something
+        suppressible = "exit status 127" in err or "No such file or directory" in err
+        if not (kind == "config" and suppressible and (outputs["audit"] or outputs["env"])):
             return _audit_error_state(check, r, err)
-        env_out = res.output
-    audit_out = ""
-    if check.audit.strip():
-        res = executor.run(check.audit)
-        r.executor = res.executor
-        if res.not_run:
-            r.state, r.reason = State.WARN, res.not_run
-            return r
-        if err := res.error_text(check.audit):
-            return _audit_error_state(check, r, err)
-        audit_out = res.output
-    config_out = ""
-    if check.audit_config.strip():
-        res = executor.run(check.audit_config)
-        r.executor = res.executor
-        if res.not_run:
-            r.state, r.reason = State.WARN, res.not_run
-            return r
-        if err := res.error_text(check.audit_config):
-            suppressible = "exit status 127" in err or "No such file or directory" in err
-            if not (suppressible and (audit_out or env_out)):
-                return _audit_error_state(check, r, err)
-            config_out = ""
-        else:
-            config_out = res.output
+    env_out, audit_out, config_out = outputs["env"], outputs["audit"], outputs["config"]
 
     outcome = evaluate_tests(
         check.tests,

@@ -1,0 +1,11 @@
+"""Where the hermetic tests find kube-bench's data and the kubecis console script."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+COMPAT = (Path(__file__).resolve().parents[2] / ".." / "shared" / "compat" / "kube-bench").resolve()
+CFG = COMPAT / "cfg"
+GOLDEN = COMPAT / "integration" / "testdata" / "Expected_output.data"
+KUBECIS = Path(sys.executable).parent / "kubecis"
