@@ -80,6 +80,7 @@ def make_plan(req: PlanRequest, host: Host) -> Plan:
         version=req.version,
         host=host,
         allow_tools=req.allow_tools,
+        available=base.benchmarks,
     )
     bench = selection.benchmark
     _check_benchmark(base, bench)

@@ -8,6 +8,7 @@ import pytest
 
 from kubecis.benchmark.config import Config
 from kubecis.benchmark.versions import (
+    family_fallback,
     lookup,
     platform_benchmark,
     platform_of,
@@ -82,3 +83,24 @@ def test_tools_detection_with_platform(vmap: dict[str, str], monkeypatch: pytest
     sel = select_benchmark(version_mapping=lambda: vmap, host=FakeHost(),
                            tool_runner=lambda argv: out if argv[0] == "kubectl" else None)
     assert sel.benchmark == "k3s-cis-1.9" and sel.detected_version == "k3s-cis-1.9"
+
+
+def test_newer_version_maps_to_newest_with_a_warning(vmap: dict[str, str]) -> None:
+    sel = select_benchmark(version_mapping=lambda: vmap, version="1.40")
+    assert sel.benchmark == "cis-1.12"
+    assert sel.warnings == ["Kubernetes 1.40 is newer than any benchmark here covers (newest: 1.34 → cis-1.12); "
+                            "using cis-1.12"]
+    assert select_benchmark(version_mapping=lambda: vmap, version="1.33").warnings == []
+
+
+def test_platform_benchmark_not_shipped_falls_back_to_its_family(vmap: dict[str, str],
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("kubecis.benchmark.versions.shutil.which", lambda name: f"/usr/bin/{name}")
+    out = '{"serverVersion": {"major": "1", "minor": "27", "gitVersion": "v1.27.6-eks-4c6976"}}'
+    sel = select_benchmark(version_mapping=lambda: vmap, host=FakeHost(),
+                           tool_runner=lambda argv: out if argv[0] == "kubectl" else None,
+                           available=lambda: ["cis-1.12", "eks-1.8.0", "eks-1.7.0"])
+    assert sel.benchmark == "eks-1.8.0"  # kube-bench would pick eks-1.5.0
+    assert sel.warnings == ["eks-1.5.0 is not available; using eks-1.8.0 for eks 1.27"]
+    assert family_fallback("k3s-cis-1.8", ["k3s-cis-1.9", "cis-1.9", "rke2-cis-1.8"]) == "k3s-cis-1.9"
+    assert family_fallback("rke2-cis-1.7", ["rke-cis-1.7"]) == ""

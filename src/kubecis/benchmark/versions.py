@@ -51,6 +51,7 @@ class Selection:
     benchmark: str
     detected_version: str = "none"
     steps: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # shown on stderr by `run`, in the steps by `explain`
 
 
 def base_version(major: str, minor: str) -> str:
@@ -73,6 +74,43 @@ def lookup(mapping: dict[str, str], key: str) -> str:
     raise BenchmarkError(
         f"unable to find a matching Benchmark Version match for kubernetes version: {orig}"
     )
+
+
+def _xy(key: str) -> tuple[int, int] | None:
+    m = re.fullmatch(r"(\d+)\.(\d+)", key)
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+def newer_than_mapped(mapping: dict[str, str], version: str) -> str:
+    """The newest plain X.Y key when ``version`` is newer than every one of them, else ""."""
+    v = _xy(version)
+    keys = [k for k in mapping if _xy(k)]
+    if v is None or not keys:
+        return ""
+    newest = max(keys, key=lambda k: _xy(k) or (0, 0))
+    return newest if v > (_xy(newest) or (0, 0)) else ""
+
+
+def map_version(mapping: dict[str, str], version: str, steps: list[str], warnings: list[str], source: str) -> str:
+    """``lookup`` plus a warning when the version is newer than anything the definitions cover."""
+    bench = lookup(mapping, version)
+    steps.append(f"Kubernetes {version} ({source}) → version_mapping → {bench}")
+    newest = newer_than_mapped(mapping, version)
+    if newest:
+        warnings.append(f"Kubernetes {version} is newer than any benchmark here covers (newest: {newest} → "
+                        f"{mapping[newest]}); using {bench}")
+    return bench
+
+
+def family_fallback(wanted: str, available: list[str]) -> str:
+    """The newest available set of the same family as ``wanted`` (eks-1.5.0 → eks-1.8.0), or ""."""
+    prefix = wanted.rsplit("-", 1)[0] + "-"
+
+    def key(name: str) -> tuple[int, ...]:
+        return tuple(int(x) for x in re.findall(r"\d+", name[len(prefix):]))
+
+    same = [b for b in available if b.startswith(prefix) and b != wanted and re.match(r"\d", b[len(prefix):])]
+    return max(same, key=key) if same else ""
 
 
 def platform_of(git_version: str) -> tuple[str, str]:
@@ -187,6 +225,7 @@ def select_benchmark(
     host: Host | None = None,
     allow_tools: bool = True,
     tool_runner: Callable[[list[str]], str | None] = run_tool,
+    available: Callable[[], list[str]] | None = None,
 ) -> Selection:
     """Decide the benchmark; every step is recorded in ``Selection.steps`` for ``explain``."""
     if benchmark and version:
@@ -194,8 +233,9 @@ def select_benchmark(
     if benchmark:
         return Selection(benchmark, "none", [f"--benchmark {benchmark} given: using it as is"])
     if version:
-        b = lookup(version_mapping(), version)
-        return Selection(b, "none", [f"--version {version} given: version_mapping → {b}"])
+        sel = Selection("", "none")
+        sel.benchmark = map_version(version_mapping(), version, sel.steps, sel.warnings, "--version")
+        return sel
     steps: list[str] = []
     kv: KubeVersion | None = None
     if host is not None:
@@ -211,13 +251,22 @@ def select_benchmark(
             "could not detect the Kubernetes version (no control-plane manifest with an image tag, "
             "no kubectl or kubelet answered); pass --version X.Y or --benchmark NAME"
         )
+    sel = Selection("", kv.version, steps)
     platform, pver = platform_of(kv.git_version)
     if platform:
         pb = platform_benchmark(platform, pver)
+        names = available() if available is not None else []
+        if pb and available is not None and pb not in names:
+            alt = family_fallback(pb, names)
+            steps.append(f"platform {platform} {pver} → {pb}, which is not available here"
+                         + (f"; using the newest of its family, {alt}" if alt else ""))
+            if alt:
+                sel.warnings.append(f"{pb} is not available; using {alt} for {platform} {pver}")
+            pb = alt
         if pb:
             steps.append(f"platform {platform} {pver} from {kv.git_version} → {pb}")
-            return Selection(pb, pb, steps)
+            sel.benchmark, sel.detected_version = pb, pb
+            return sel
         steps.append(f"platform {platform!r} from {kv.git_version}: no platform benchmark")
-    b = lookup(version_mapping(), kv.version)
-    steps.append(f"Kubernetes {kv.version} ({kv.source}) → version_mapping → {b}")
-    return Selection(b, kv.version, steps)
+    sel.benchmark = map_version(version_mapping(), kv.version, steps, sel.warnings, kv.source)
+    return sel

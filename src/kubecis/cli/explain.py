@@ -38,6 +38,8 @@ def explain(
     out("benchmark:")
     for step in plan.selection.steps:
         out(f"  - {step}")
+    for warning in plan.selection.warnings:
+        out(f"  - warning: {warning}")
     out(f"  => {plan.selection.benchmark} (detected_version: {plan.selection.detected_version})")
     out("targets:")
     for note in plan.notes:

@@ -116,6 +116,8 @@ def do_run(
         ),
         host,
     )
+    for warning in plan.selection.warnings:
+        sys.stderr.write(f"kubecis: warning: {warning}\n")
     ex = make_executor(executor.value, host, live=live, timeout=timeout)
     result = run_plan(plan, ex, filters)
     fmt = "junit" if junit_out else "json" if json_out else "text"
