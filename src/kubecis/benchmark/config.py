@@ -7,6 +7,7 @@ keys are case-insensitive (lower-cased).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -63,7 +64,23 @@ def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]
 
 
 def read_config_file(path: Path) -> dict[str, Any]:
-    """A config.yaml as plain data with lower-cased keys (every scalar a string)."""
+    """A config.yaml as plain data with lower-cased keys (every scalar a string); cached by mtime and size.
+
+    The result is shared between callers: treat it as read-only (``deep_merge`` builds new dicts).
+    """
+    try:
+        st = path.stat()
+    except OSError:
+        return _read_config_file(path)
+    return _read_config_cached(str(path), st.st_mtime_ns, st.st_size)
+
+
+@functools.lru_cache(maxsize=64)
+def _read_config_cached(path: str, mtime_ns: int, size: int) -> dict[str, Any]:
+    return _read_config_file(Path(path))
+
+
+def _read_config_file(path: Path) -> dict[str, Any]:
     try:
         text = read_text(path)
     except LoadError as e:

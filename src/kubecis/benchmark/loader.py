@@ -12,6 +12,7 @@ with a ``path`` test but no ``audit_config``). ``benchmarks validate`` shows the
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,9 +71,21 @@ def read_text(path: Path) -> str:
 
 
 def load_controls(path: Path, expected_type: str | None = None) -> Loaded:
-    """Load one controls file. ``expected_type`` is the target name the file must declare."""
-    text = read_text(path)
-    return parse_controls(text, str(path), expected_type)
+    """Load one controls file. ``expected_type`` is the target name the file must declare.
+
+    Parsed files are cached by (path, mtime, size): evaluating many snapshots against the same
+    definitions parses each file once. The result is immutable apart from its diagnostics list.
+    """
+    try:
+        st = path.stat()
+    except OSError:
+        return parse_controls(read_text(path), str(path), expected_type)  # read_text raises the right error
+    return _load_cached(str(path), st.st_mtime_ns, st.st_size, expected_type)
+
+
+@functools.lru_cache(maxsize=256)
+def _load_cached(path: str, mtime_ns: int, size: int, expected_type: str | None) -> Loaded:
+    return parse_controls(read_text(Path(path)), path, expected_type)
 
 
 def parse_controls(text: str, path: str, expected_type: str | None = None) -> Loaded:

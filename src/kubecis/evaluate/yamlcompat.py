@@ -20,6 +20,7 @@ Only the first YAML document is read, as ``yaml.Unmarshal`` does.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -234,8 +235,12 @@ def load_json(text: str) -> Any:
     return _scrub(value) if "\\u" in text and re.search(r"\\u[dD][89a-fA-F]", text) else value
 
 
+@functools.lru_cache(maxsize=512)
 def load_config(text: str) -> Decoded:
-    """kube-bench's ``unmarshal``: JSON first, then YAML; the error names the whole input."""
+    """kube-bench's ``unmarshal``: JSON first, then YAML; the error names the whole input.
+
+    Cached by text (the same config file is decoded for every path test of a run): treat the value as read-only.
+    """
     try:
         return Decoded(load_json(text))
     except (ValueError, RecursionError):

@@ -195,12 +195,14 @@ _PS_FIELDS = {
 }
 
 
+_PS_PRINTABLE = bytes(b if 0x20 <= b < 0x7F else 0x3F for b in range(256))
+
+
 def _ps_escape(s: str) -> str:
     """procps in the C locale shows control and non-ASCII bytes as '?'."""
-    out = []
-    for b in enc(s):
-        out.append(chr(b) if 0x20 <= b < 0x7F else "?")
-    return "".join(out)
+    if s.isascii() and s.isprintable():
+        return s
+    return enc(s).translate(_PS_PRINTABLE).decode("ascii")
 
 
 def _pid_width(ctx: Ctx) -> int:
