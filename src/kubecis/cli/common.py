@@ -12,6 +12,9 @@ from kubecis.host.live import LiveHost
 
 # kube-bench's default: ./cfg relative to the working directory.
 KUBE_BENCH_DEFAULT_DIR = Path("cfg")
+# `--snapshot example`: a kubeadm control-plane node with typical weaknesses, shipped with the package.
+EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "data" / "examples"
+EXAMPLE_SNAPSHOTS = {"example": EXAMPLES_DIR / "kubeadm-control-plane.snap"}
 
 
 def resolve_config_dir(config_dir: Path | None) -> Path:
@@ -42,6 +45,8 @@ def build_host(*, root: Path | None = None, snapshot: Path | None = None) -> tup
     if snapshot is not None:
         from kubecis.host.snapshot import SnapshotHost
 
+        if not snapshot.exists() and str(snapshot) in EXAMPLE_SNAPSHOTS:
+            snapshot = EXAMPLE_SNAPSHOTS[str(snapshot)]
         if snapshot.is_dir():
             raise HostError(f"--snapshot {snapshot}: is a directory, expected a snapshot file")
         return SnapshotHost.load(str(snapshot)), False

@@ -209,6 +209,21 @@ def register(app: typer.Typer) -> None:
                 root=root, snapshot=snapshot, timeout=timeout, discovery=discovery,
             )
 
+    @app.command("demo")
+    def demo(
+        json_out: Annotated[bool, typer.Option("--json", help="kube-bench JSON output.")] = False,
+    ) -> int:
+        """Show a real report without a cluster: replay the bundled example node (same as `run --snapshot example`)."""
+        from kubecis.benchmark.bundled import materialise
+
+        return do_run(  # always the bundled definitions the example was recorded with, never ./cfg
+            targets=(), config_dir=materialise(), benchmark="", version="", check="", group="", skip="", scored=True,
+            unscored=True, json_out=json_out, junit_out=False, outputfile=None, noremediations=False,
+            noresults=False, nosummary=False, nototals=False, include_test_output=False, exit_code=0,
+            executor=ExecutorChoice.native, root=None, snapshot=Path("example"), timeout=30.0,
+            discovery=Discovery.process,
+        )
+
     make("run", None, "Run benchmark checks on this node (kube-bench's run; no --targets: detect roles).")
     make("master", ("master",), "Shortcut for `run --targets master`.")
     make("node", ("node",), "Shortcut for `run --targets node`.")
