@@ -183,6 +183,7 @@ class SnapshotHost:
             raise HostError(f"{source}: corrupt snapshot (bad entries)")
         self._entries: dict[str, Any] = {str(k): v for k, v in entries}
         self._name = str(document.get("host", source))
+        self._procs: list[Process] | None = None
 
     @classmethod
     def load(cls, path: str) -> SnapshotHost:
@@ -214,8 +215,10 @@ class SnapshotHost:
         return v.get("ok")
 
     def processes(self) -> list[Process]:
-        rows = self._get(_key("processes"), "process list") or []
-        return [Process(r[0], r[1], r[2], r[3], tuple(r[4]), r[5], r[6], r[7], r[8]) for r in rows]
+        if self._procs is None:  # decoded once: every `ps` of every replay reads it
+            rows = self._get(_key("processes"), "process list") or []
+            self._procs = [Process(r[0], r[1], r[2], r[3], tuple(r[4]), r[5], r[6], r[7], r[8]) for r in rows]
+        return list(self._procs)
 
     def environ(self, pid: int) -> bytes:
         return base64.b64decode(self._get(_key("environ", pid), f"/proc/{pid}/environ"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import stat as _stat
+import weakref
 from collections.abc import Callable, Iterator
 
 from kubecis.audit.native.builtins import echo_escapes, printf_format
@@ -221,6 +222,16 @@ def _user_col(ctx: Ctx, uid: int, width: int) -> str:
     return name if len(name) <= width else name[: width - 1] + "+"
 
 
+_PS_MEMO: weakref.WeakKeyDictionary[object, dict[tuple[str, ...], tuple[str, bool]]] = weakref.WeakKeyDictionary()
+
+
+def _memo_for(host: object) -> dict[tuple[str, ...], tuple[str, bool]] | None:
+    try:
+        return _PS_MEMO.setdefault(host, {})
+    except TypeError:  # not weak-referenceable: no memo
+        return None
+
+
 def u_ps(ctx: Ctx, args: list[str]) -> int:
     every = full = False
     names: list[str] | None = None
@@ -276,6 +287,14 @@ def u_ps(ctx: Ctx, args: list[str]) -> int:
         raise Unsupported("ps -f with -o")
     if not every and names is None and pids is None:
         raise Unsupported("ps without a selection (depends on the terminal)")
+    # The host's process table is fixed for a run (hosts read it once), so identical `ps` invocations
+    # print identical text; audits repeat `ps -ef` dozens of times over hundreds of processes.
+    memo_key = tuple(args)
+    memo = _memo_for(ctx.host)
+    if memo is not None and memo_key in memo:
+        text, found = memo[memo_key]
+        ctx.write(text)
+        return 0 if found else 1
     procs = ctx.host.processes()
     if not every:
         sel: list[Process] = []
@@ -286,6 +305,14 @@ def u_ps(ctx: Ctx, args: list[str]) -> int:
         procs = sel
     pw = _pid_width(ctx)
     lines: list[str] = []
+    user_cols: dict[tuple[int, int], str] = {}
+
+    def user_col(uid: int, width: int) -> str:  # a few uids own hundreds of processes
+        key = (uid, width)
+        if key not in user_cols:
+            user_cols[key] = _user_col(ctx, uid, width)
+        return user_cols[key]
+
     if not fmt:
         if full:
             if headers:
@@ -294,7 +321,7 @@ def u_ps(ctx: Ctx, args: list[str]) -> int:
                 )
             for p in procs:
                 lines.append(
-                    f"{_user_col(ctx, p.uid, 8):<8} {p.pid:>{pw}} {p.ppid:>{pw}} {p.pcpu:>2} "
+                    f"{user_col(p.uid, 8):<8} {p.pid:>{pw}} {p.ppid:>{pw}} {p.pcpu:>2} "
                     f"{p.start:<5} {p.tty:<8} {p.time:>8} {_ps_escape(p.cmd)}"
                 )
         else:
@@ -322,7 +349,7 @@ def u_ps(ctx: Ctx, args: list[str]) -> int:
                 return _ps_escape(p.comm)
             if key in ("uid", "euid"):
                 return str(p.uid)
-            return _user_col(ctx, p.uid, 8)
+            return user_col(p.uid, 8)
 
         def width(key: str, hdr: str) -> int:
             if key in ("pid", "ppid"):
@@ -348,8 +375,10 @@ def u_ps(ctx: Ctx, args: list[str]) -> int:
             lines.append(render([h for _, h in cols]))
         for p in procs:
             lines.append(render([cell(p, key) for key, _ in cols]))
-    for line in lines:
-        ctx.write(line + "\n")
+    text = "".join(line + "\n" for line in lines)
+    if memo is not None:
+        memo[memo_key] = (text, bool(procs))
+    ctx.write(text)
     return 0 if procs else 1
 
 
