@@ -2,40 +2,82 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import typer
 
 from kubecis import __version__
-from kubecis.cli import audits as audits_cmd
-from kubecis.cli import benchmarks as benchmarks_cmd
-from kubecis.cli import explain as explain_cmd
-from kubecis.cli import run as run_cmd
-from kubecis.cli import seccomp as seccomp_cmd
-from kubecis.cli import snapshot as snapshot_cmd
 from kubecis.errors import KubecisError
 
-app = typer.Typer(
-    name="kubecis",
-    help="Check Kubernetes nodes against the CIS Kubernetes Benchmark (kube-bench compatible).",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
-run_cmd.register(app)
-app.command("explain")(explain_cmd.explain)
-app.add_typer(benchmarks_cmd.app, name="benchmarks")
-app.add_typer(audits_cmd.app, name="audits")
-app.add_typer(snapshot_cmd.app, name="snapshot")
-app.add_typer(seccomp_cmd.app, name="seccomp")
 
-
-@app.command("version")
-def version_cmd() -> None:
+def _version_cmd() -> None:
     """Print the kubecis version."""
     typer.echo(__version__)
+
+
+def _add_run(app: typer.Typer) -> None:
+    from kubecis.cli import run
+
+    run.register(app)
+
+
+def _add_explain(app: typer.Typer) -> None:
+    from kubecis.cli import explain
+
+    app.command("explain")(explain.explain)
+
+
+def _add_group(module: str) -> Callable[[typer.Typer], None]:
+    def add(app: typer.Typer) -> None:
+        mod = importlib.import_module(f"kubecis.cli.{module}")
+        app.add_typer(mod.app, name=module)
+
+    return add
+
+
+# Subcommand table: name → how to add it. Only the command being run is imported and built (the
+# typer tree of every command costs more start-up time than a whole native run of a benchmark).
+COMMANDS: dict[str, Callable[[typer.Typer], None]] = {
+    "run": _add_run,
+    "master": _add_run,
+    "node": _add_run,
+    "demo": _add_run,
+    "explain": _add_explain,
+    "benchmarks": _add_group("benchmarks"),
+    "audits": _add_group("audits"),
+    "snapshot": _add_group("snapshot"),
+    "seccomp": _add_group("seccomp"),
+}
+
+
+def build_app(args: Sequence[str] = ()) -> typer.Typer:
+    """The CLI app; with ``args``, only the subcommand they name (all of them for help or a typo)."""
+    app = typer.Typer(
+        name="kubecis",
+        help="Check Kubernetes nodes against the CIS Kubernetes Benchmark (kube-bench compatible).",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    first = args[0] if args else ""
+    if first == "version":
+        adders = []
+    elif first in COMMANDS:
+        adders = [COMMANDS[first]]
+    else:
+        adders = list(dict.fromkeys(COMMANDS.values()))
+    for add in adders:
+        add(app)
+    app.command("version")(_version_cmd)
+    app.callback()(_root)  # always a command group, even when only one subcommand was built
+    return app
+
+
+def _root() -> None:
+    """Check Kubernetes nodes against the CIS Kubernetes Benchmark (kube-bench compatible)."""
 
 
 def _fail(message: str, code: int) -> int:
@@ -68,7 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and map every error to an exit code: usage 2, expected errors 1 (or their own), Ctrl-C 130."""
     try:
         args = _normalise_bool_flags(list(argv) if argv is not None else sys.argv[1:])
-        rv = app(args=args, prog_name="kubecis", standalone_mode=False)
+        rv = build_app(args)(args=args, prog_name="kubecis", standalone_mode=False)
     except typer.Exit as e:
         return int(e.exit_code)
     except typer.Abort:
