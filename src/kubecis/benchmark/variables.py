@@ -181,6 +181,23 @@ def discover(section: NodeSection, host: Host, *, use_cmdline: bool = True) -> D
     return d
 
 
+def nominal_discovery(section: NodeSection | None) -> Discovery:
+    """Variables as on a typical node, without a host: the first bins candidate and the first file
+    candidate (or the default). For measuring audits (coverage), never for checking a node."""
+    d = Discovery(section.name if section else "")
+    if section is None:
+        return d
+    for comp in section.components:
+        if comp.bins:
+            d.bins[comp.name] = comp.bins[0].strip("'\"")
+        for kind in FILE_KINDS:
+            cands = comp.candidates.get(kind, ())
+            value = cands[0] if cands else comp.defaults.get(kind)
+            if value:
+                d.files.setdefault(kind, {})[comp.name] = value
+    return d
+
+
 def _short(s: str, n: int = 100) -> str:
     return s if len(s) <= n else s[: n - 3] + "..."
 

@@ -1,35 +1,21 @@
-"""The audit corpus: every distinct audit script in a kube-bench ``cfg/`` tree.
+"""The audit corpus: every distinct audit script of a set of benchmark definitions.
 
-Used to measure which shell subset the native executor must support and by the
-coverage command and the differential tests. Variables are substituted the way
-kube-bench does (bin, conf, svc, kubeconfig, cafile, datadir; whitespace values
-in single quotes), choosing the *first* candidate of each list (or the
-``default*`` value, or the component name) since no node is inspected here.
+Used by ``kubecis audits coverage`` and the differential tests to measure which shell subset the
+native executor must support. Definitions are loaded and substituted by the same code a run uses
+(:mod:`kubecis.benchmark`), with :func:`~kubecis.benchmark.variables.nominal_discovery` standing in
+for a node: the first candidate of each list, since no host is inspected here.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
 
-import yaml
-
-_KINDS = (
-    ("bin", "bins", None),
-    ("conf", "confs", "defaultconf"),
-    ("svc", "svc", "defaultsvc"),
-    ("kubeconfig", "kubeconfig", "defaultkubeconfig"),
-    ("cafile", "cafile", "defaultcafile"),
-    ("datadir", "datadirs", "defaultdatadir"),
-)
-_TRUE = {"y", "Y", "yes", "Yes", "YES", "on", "On", "ON", "true", "True", "TRUE"}
-
-
-def default_audit_env(binary: str) -> str:
-    """The audit_env kube-bench synthesises for checks with ``env`` tests."""
-    return f"cat \"/proc/$(/bin/ps -C {binary} -o pid= | tr -d ' ')/environ\" | tr '\\0' '\\n'"
+from kubecis.benchmark.config import Config
+from kubecis.benchmark.loader import load_controls
+from kubecis.benchmark.variables import nominal_discovery, substitute
+from kubecis.errors import BenchmarkError
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,119 +25,37 @@ class CorpusEntry:
     benchmark: str
     target: str
     check_id: str
-    automated: bool
+    automated: bool  # kube-bench evaluates it: no type, not in a skipped group, at least one test item
 
 
-def _merge(base: Any, over: Any) -> Any:
-    if isinstance(base, dict) and isinstance(over, dict):
-        out = dict(base)
-        for k, v in over.items():
-            out[k] = _merge(base[k], v) if k in base else v
-        return out
-    return over
+def benchmarks(cfg_root: str | Path) -> list[str]:
+    return Config.load(Path(cfg_root)).benchmarks()
 
 
-def _load(path: str) -> Any:
-    with open(path, encoding="utf-8") as f:
-        return yaml.load(f, Loader=yaml.BaseLoader)  # noqa: S506 - BaseLoader is safe
-
-
-def _as_list(v: Any) -> list[str]:
-    if v is None or v == "":
-        return []
-    if isinstance(v, list):
-        return [str(x) for x in v]
-    return [str(v)]
-
-
-def substitution_map(config: Mapping[str, Any], node_type: str) -> list[tuple[str, str]]:
-    """Ordered (variable, value) pairs for one node-type section of a merged config."""
-    section = config.get(node_type)
-    if not isinstance(section, dict):
-        return []
-    comps = [c for c in _as_list(section.get("components")) if isinstance(section.get(c), dict)]
-    pairs: list[tuple[str, str]] = []
-    for suffix, key, default_key in _KINDS:
-        for comp in comps:
-            sub = section[comp]
-            cands = _as_list(sub.get(key))
-            if suffix == "bin":
-                if not cands:
-                    continue
-                value = cands[0].strip("'\"")
-            elif cands:
-                value = cands[0]
-            elif default_key and sub.get(default_key):
-                value = str(sub[default_key])
-            else:
-                value = comp
-            if not value:
-                continue
-            if any(ch.isspace() for ch in value):
-                value = f"'{value}'"
-            pairs.append((f"${comp}{suffix}", value))
-    return pairs
-
-
-def substitute(text: str, pairs: Iterable[tuple[str, str]]) -> tuple[str, list[str]]:
-    """Apply the pairs in order; also return the bin values that changed the text (§4.6)."""
-    bins: list[str] = []
-    for var, value in pairs:
-        new = text.replace(var, value)
-        if new != text and var.endswith("bin"):
-            bins.append(value)
-        text = new
-    return text, bins
-
-
-def benchmarks(cfg_root: str) -> list[str]:
-    return sorted(d for d in os.listdir(cfg_root) if os.path.isdir(os.path.join(cfg_root, d)))
-
-
-def load_corpus(cfg_root: str, names: Iterable[str] | None = None) -> list[CorpusEntry]:
-    """Every audit/audit_config/audit_env (non-empty) of the given benchmark sets."""
-    global_cfg = _load(os.path.join(cfg_root, "config.yaml")) or {}
+def load_corpus(cfg_root: str | Path, names: Iterable[str] | None = None) -> list[CorpusEntry]:
+    """Every non-empty audit/audit_config/audit_env (after substitution) of the given sets."""
+    cfg = Config.load(Path(cfg_root))
     out: list[CorpusEntry] = []
-    for bench in names if names is not None else benchmarks(cfg_root):
-        bdir = os.path.join(cfg_root, bench)
-        local_path = os.path.join(bdir, "config.yaml")
-        local = _load(local_path) if os.path.exists(local_path) else None
-        config = _merge(global_cfg, local) if isinstance(local, dict) else global_cfg
-        for fname in sorted(os.listdir(bdir)):
-            if not fname.endswith(".yaml") or fname == "config.yaml":
+    for bench in names if names is not None else cfg.benchmarks():
+        bench_dir = cfg.config_dir / bench
+        if not bench_dir.is_dir():
+            raise BenchmarkError(f"unknown benchmark {bench!r} in {cfg.config_dir}; available: "
+                                 f"{', '.join(cfg.benchmarks())}")
+        merged = cfg.merged_with(bench)
+        for path in sorted(bench_dir.rglob("*.yaml")):
+            if path.name == "config.yaml":
                 continue
-            target = fname[:-5]
-            with open(os.path.join(bdir, fname), encoding="utf-8") as f:
-                raw = f.read()
-            text, bins = substitute(raw, substitution_map(config, target))
-            doc = yaml.load(text, Loader=yaml.BaseLoader)  # noqa: S506
-            if not isinstance(doc, dict):
-                continue
-            env_bin = bins[0] if len(bins) == 1 else ""
-            for group in doc.get("groups") or []:
-                if not isinstance(group, dict):
-                    continue
-                gskip = group.get("type") == "skip"
-                for check in group.get("checks") or []:
-                    if not isinstance(check, dict):
-                        continue
-                    ctype = "skip" if gskip else str(check.get("type") or "")
-                    automated = ctype not in ("manual", "skip")
-                    cid = str(check.get("id", ""))
-                    for kind in ("audit", "audit_config", "audit_env"):
-                        s = check.get(kind)
-                        if isinstance(s, str) and s.strip():
-                            out.append(CorpusEntry(s, kind, bench, target, cid, automated))
-                    if not (isinstance(check.get("audit_env"), str) and check["audit_env"]):
-                        tests = check.get("tests")
-                        items = tests.get("test_items") if isinstance(tests, dict) else None
-                        has_env = any(isinstance(i, dict) and i.get("env") for i in items or [])
-                        if has_env and check.get("disableenvtesting") not in _TRUE:
-                            out.append(
-                                CorpusEntry(
-                                    default_audit_env(env_bin), "audit_env", bench, target, cid, automated
-                                )
-                            )
+            target = path.name.split(".")[0]
+            loaded = load_controls(path, target)
+            controls = substitute(loaded.controls, nominal_discovery(merged.section(target)), loaded.text)
+            for group in controls.groups:
+                for c in group.checks:
+                    automated = (group.type != "skip" and not c.type.strip() and c.tests is not None
+                                 and bool(c.tests.items))
+                    for kind, script in (("audit", c.audit), ("audit_config", c.audit_config),
+                                         ("audit_env", c.audit_env)):
+                        if script.strip():
+                            out.append(CorpusEntry(script, kind, bench, target, c.id, automated))
     return out
 
 

@@ -1,8 +1,7 @@
-"""How much of an audit corpus the native executor supports."""
+"""How much of an audit corpus the native executor supports (``kubecis audits coverage``)."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterable
 
 from kubecis.audit.native import unsupported_reason
@@ -17,31 +16,3 @@ def coverage(scripts: Iterable[str]) -> tuple[int, int, list[tuple[str, str]]]:
         if r is not None:
             bad.append((s, r))
     return len(seen) - len(bad), len(seen), bad
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m kubecis.audit.native.coverage CFG_DIR [BENCH...]``: print coverage per benchmark."""
-    from collections import Counter
-
-    from kubecis.audit.native.corpus import benchmarks, distinct, load_corpus
-
-    args = sys.argv[1:] if argv is None else argv
-    if not args:
-        print("usage: python -m kubecis.audit.native.coverage CFG_DIR [BENCHMARK...]", file=sys.stderr)
-        return 2
-    cfg = args[0]
-    names = args[1:] or benchmarks(cfg)
-    entries = load_corpus(cfg, names)
-    for b in names:
-        ok, total, _ = coverage(distinct(e for e in entries if e.benchmark == b))
-        print(f"{b:28} {ok:4}/{total:<4} {100.0 * ok / total if total else 100.0:6.1f}%")
-    ok, total, bad = coverage(distinct(entries))
-    print(f"{'ALL (distinct)':28} {ok:4}/{total:<4} {100.0 * ok / total if total else 100.0:6.1f}%")
-    reasons = Counter(r for _, r in bad)
-    for r, n in reasons.most_common():
-        print(f"  {n:4}  {r}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
