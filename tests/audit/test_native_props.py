@@ -46,7 +46,7 @@ def test_unsupported_is_not_run() -> None:
     assert r.not_run == "audit not supported natively: command kubectl"
     assert NativeExecutor(LiveHost()).run("echo $((1+2))").not_run.startswith("audit not supported natively")
     assert NativeExecutor(LiveHost()).run("if then").not_run.startswith("audit not supported natively")
-    assert unsupported_reason("journalctl -u k3s | grep x") == "command journalctl"
+    assert unsupported_reason("systemctl is-active k3s | grep x") == "command systemctl"
     assert unsupported_reason("stat -c %a /etc/passwd") is None
     assert NativeExecutor(LiveHost()).run("   ").output == ""
 

@@ -16,6 +16,9 @@ private-key bodies and the values of ``client-key-data``, ``token``,
 with ``REDACTED-BY-KUBECIS`` (the rest of the file is kept, so audits evaluate
 the same); in recorded process environments, values of variables whose names
 contain PASSWORD, TOKEN, SECRET or PRIVATE_KEY are replaced the same way.
+Journal queries (``journalctl``) record the matching entries, not the journal files;
+their MESSAGE values are redacted like file contents, plus the values of
+``--*token``/``--*password``/``--*secret`` flags and passwords in URLs.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from typing import Any
 
 from kubecis.errors import HostError
 from kubecis.host.base import FileStat, Host, NotInSnapshot, Process
+from kubecis.host.journal import JournalQuery, JournalResult, JournalUnsupported
 
 FORMAT = "kubecis-snapshot"
 VERSION = 1
@@ -153,6 +157,21 @@ class RecordingHost:
     def getenv(self, name: str) -> str | None:
         return self._rec(_key("getenv", name), lambda: self.inner.getenv(name))  # type: ignore[no-any-return]
 
+    def journal(self, q: JournalQuery) -> JournalResult:
+        from kubecis.host.journal import query, redact_message, result_to_json
+
+        key = _key("journal", q.directory, q.local_only, list(q.units))
+        try:
+            res = query(self.inner, q)
+        except JournalUnsupported as exc:
+            self.entries[key] = {"unsupported": str(exc)}
+            raise
+        except OSError as exc:
+            self.entries[key] = _err_to_json(exc)
+            raise
+        self.entries[key] = {"ok": result_to_json(res, lambda b: redact_message(redact(b), MARKER.encode()))}
+        return res
+
     def document(self) -> dict[str, Any]:
         return {"format": FORMAT, "version": VERSION, "host": self._name,
                 "entries": [[k, v] for k, v in self.entries.items()]}
@@ -254,3 +273,16 @@ class SnapshotHost:
     def getenv(self, name: str) -> str | None:
         v = self._get(_key("getenv", name), f"environment variable {name}")
         return None if v is None else str(v)
+
+    def journal(self, q: JournalQuery) -> JournalResult:
+        from kubecis.host.journal import result_from_json
+
+        key = _key("journal", q.directory, q.local_only, list(q.units))
+        what = f"journal {q.directory or '(default)'} units={','.join(q.units) or '(all)'}"
+        v = self._entries.get(key)
+        if isinstance(v, dict) and "unsupported" in v:
+            raise JournalUnsupported(str(v["unsupported"]))
+        try:
+            return result_from_json(self._get(key, what))
+        except (KeyError, TypeError, ValueError):
+            raise HostError(f"{self._source}: corrupt snapshot entry for {what}") from None

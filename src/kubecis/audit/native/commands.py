@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 
 from kubecis.audit.native.builtins import echo_escapes, printf_format
 from kubecis.audit.native.interp import Ctx, NotInSnapshot, Out, Stream, dec, enc
+from kubecis.audit.native.journal import u_journalctl
 from kubecis.audit.native.parser import Unsupported
 from kubecis.audit.native.regex import RegexError, compile_posix, glob_to_regex
 from kubecis.host.base import FileStat, Process
@@ -1433,6 +1434,7 @@ UTILITIES: dict[str, Utility] = {
     "cut": u_cut,
     "sed": u_sed,
     "awk": u_awk,
+    "journalctl": u_journalctl,
 }
 
 
