@@ -324,3 +324,48 @@ def test_k3s_journal_audits_in_a_node(node_root: Path) -> None:
 def test_k3s_journal_audits_without_a_journal() -> None:
     scripts = journalctl_scripts()[:30] + EXTRA
     _assert_same(_run_node({}, scripts))
+
+
+@need_remote
+def test_time_zone_and_locale_of_the_node(node_root: Path, tmp_path: Path) -> None:
+    """--root: the node's /etc/localtime decides the timestamps; a non-English locale is not guessed."""
+    zone = Path("/usr/share/zoneinfo/America/New_York")
+    if not zone.exists():
+        pytest.skip("tzdata is not installed")
+    root = tmp_path / "root"
+    shutil.copytree(node_root / "var", root / "var")
+    (root / "etc").mkdir()
+    (root / "etc/localtime").write_bytes(zone.read_bytes())
+    d = f"/var/log/journal/{MID}"
+    r = subprocess.run(["journalctl", "-D", str(root) + d, "-u", "k3s"], capture_output=True,
+                       env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "TZ": "America/New_York"})
+    res = NativeExecutor(RootedHost(str(root))).run(f"journalctl -D {d} -u k3s")
+    assert res.output == r.stdout.decode() and "Nov 22 13:26:40" in res.output
+    res = NativeExecutor(RootedHost(str(root)), env={"PATH": "/bin", "LANG": "de_DE.UTF-8"}).run(
+        f"journalctl -D {d} -u k3s")
+    assert res.not_run == "audit not supported natively: journalctl with LANG=de_DE.UTF-8"
+    res = NativeExecutor(RootedHost(str(root)), env={"PATH": "/bin", "LANG": "de_DE.UTF-8"}).run(
+        f"journalctl -D {d} -u k3s -o cat")
+    assert not res.not_run
+
+
+@need_remote
+def test_damaged_or_online_files_never_crash(node_root: Path) -> None:
+    """Random damage (as in a file still being written) gives entries or JournalUnsupported, nothing else."""
+    from kubecis.host.journal import _File, _Truncated, unit_match
+
+    data = (node_root / f"var/log/journal/{MID}/system.journal").read_bytes()
+    used = max(i for i in range(0, len(data), 4096) if any(data[i : i + 4096])) + 4096
+    terms = unit_match(("k3s.service",))
+    rng = random.Random(11)
+    for i in range(400):
+        d = bytearray(data)
+        for _ in range(rng.choice([1, 3, 10])):
+            d[rng.randrange(8, 272) if i % 2 else rng.randrange(272, used)] = rng.randrange(256)
+        try:
+            f = _File(bytes(d), "x")
+            for off in f.candidate_offsets(terms):
+                if f.entry(off) is None:
+                    break
+        except (JournalUnsupported, _Truncated):
+            pass

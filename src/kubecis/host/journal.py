@@ -486,12 +486,15 @@ def read_journal(host: Host, q: JournalQuery) -> JournalResult:
             continue
         files += 1
         entries: list[JournalEntry] = []
-        for off in jf.candidate_offsets(terms):
-            e = jf.entry(off)
-            if e is None:
-                break  # the rest of an online file is not consistent yet
-            if _matches(terms, e.fields):
-                entries.append(e)
+        try:
+            for off in jf.candidate_offsets(terms):
+                e = jf.entry(off)
+                if e is None:
+                    break  # the rest of an online file is not consistent yet
+                if _matches(terms, e.fields):
+                    entries.append(e)
+        except (struct.error, IndexError, ValueError, OverflowError, MemoryError) as exc:
+            raise JournalUnsupported(f"{path}: corrupt journal file ({type(exc).__name__})") from None
         streams.append(entries)
         jf.buf = None
     return JournalResult(files, tuple(messages), tuple(_merge(streams)))

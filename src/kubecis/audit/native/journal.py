@@ -10,8 +10,11 @@ modes, unit globs) is :class:`Unsupported`.
 
 from __future__ import annotations
 
+import datetime as _dt
+import io
 import re
-import time
+import zoneinfo
+from collections.abc import Callable
 
 from kubecis.audit.native.interp import Ctx
 from kubecis.audit.native.parser import Unsupported
@@ -154,23 +157,71 @@ def _format_bytes(n: int) -> str:
     return f"{n}B"
 
 
-def _timestamp(e: JournalEntry) -> str:
+def _env(ctx: Ctx, name: str) -> str | None:
+    """An environment variable journalctl would see: the shell's export, else the audit process's."""
+    env = ctx.shell.child_env()
+    return env[name] if name in env else ctx.host.getenv(name)
+
+
+def _zone(ctx: Ctx) -> _dt.tzinfo:
+    """The local time zone of journalctl on the node: ``$TZ`` (a zone name), else ``/etc/localtime``."""
+    tz = _env(ctx, "TZ")
+    if tz is None:
+        path = "/etc/localtime"
+    elif tz in ("", ":") or tz.lstrip(":") in ("UTC", "UTC0", "GMT", "GMT0", "Etc/UTC"):
+        return _dt.UTC
+    else:
+        name = tz.lstrip(":")
+        if name.startswith("/"):
+            path = name
+        elif re.fullmatch(r"[A-Za-z0-9_+-]+(/[A-Za-z0-9_+-]+)*", name):
+            path = "/usr/share/zoneinfo/" + name
+        else:
+            raise Unsupported(f"journalctl with TZ={tz}")
+    try:
+        data = ctx.host.read(path)
+    except FileNotFoundError:
+        if tz is None:
+            return _dt.UTC  # glibc without /etc/localtime
+        raise Unsupported(f"journalctl with TZ={tz} (no zone file)") from None
+    except OSError as exc:
+        raise Unsupported(f"journalctl: cannot read {path}: {exc.strerror}") from None
+    try:
+        return zoneinfo.ZoneInfo.from_file(io.BytesIO(data))
+    except (ValueError, OSError):
+        raise Unsupported(f"journalctl: unreadable time zone file {path}") from None
+
+
+def _check_locale(ctx: Ctx) -> None:
+    """Month names are the C locale's; a node in another language would print its own."""
+    for name in ("LC_ALL", "LC_TIME", "LANG"):
+        v = _env(ctx, name)
+        if v:
+            if v not in ("C", "POSIX") and not v.startswith(("C.", "en_", "en.")):
+                raise Unsupported(f"journalctl with {name}={v}")
+            return
+
+
+def _timestamp(e: JournalEntry, zone: _dt.tzinfo) -> str:
     usec = e.realtime
     src = e.get("_SOURCE_REALTIME_TIMESTAMP")
     if src is not None and src.isdigit():
         v = int(src)
         if 0 < v < (1 << 55):
             usec = v
-    tm = time.localtime(usec // 1_000_000)
-    return f"{_MONTHS[tm.tm_mon - 1]} {tm.tm_mday:02d} {tm.tm_hour:02d}:{tm.tm_min:02d}:{tm.tm_sec:02d}"
+    try:
+        tm = _dt.datetime.fromtimestamp(usec // 1_000_000, zone)
+    except (OverflowError, OSError, ValueError):
+        raise Unsupported("journalctl: timestamp out of range") from None
+    return f"{_MONTHS[tm.month - 1]} {tm.day:02d} {tm.hour:02d}:{tm.minute:02d}:{tm.second:02d}"
 
 
-def _short(e: JournalEntry) -> bytes | None:
+def _short(e: JournalEntry, zone: _dt.tzinfo) -> bytes | None:
     message = e.get("MESSAGE")
     if message is None:
         return None
     message = _strip_tab_ansi(message)
-    out = bytearray(_timestamp(e).encode())
+    out = bytearray(_timestamp(e, zone).encode())
     n = len(out)
     hostname = e.get("_HOSTNAME")
     if hostname is not None and _shall_print(hostname):
@@ -204,7 +255,7 @@ def _short(e: JournalEntry) -> bytes | None:
     return bytes(out)
 
 
-def _cat(e: JournalEntry) -> bytes | None:
+def _cat(e: JournalEntry, zone: _dt.tzinfo) -> bytes | None:
     message = e.get("MESSAGE")
     return None if message is None else message + b"\n"
 
@@ -233,7 +284,11 @@ def u_journalctl(ctx: Ctx, args: list[str]) -> int:
         ctx.err.write(m.encode("utf-8", "surrogateescape") + b"\n")
     if not res.messages and res.files == 0 and not quiet:
         ctx.err.write(b"No journal files were found.\n")
-    fmt = _short if output == "short" else _cat
+    fmt: Callable[[JournalEntry, _dt.tzinfo], bytes | None] = _short if output == "short" else _cat
+    zone: _dt.tzinfo = _dt.UTC
+    if output == "short" and res.entries:
+        _check_locale(ctx)
+        zone = _zone(ctx)
     shown = 0
     prev_boot: str | None = None
     for e in res.entries:
@@ -241,7 +296,7 @@ def u_journalctl(ctx: Ctx, args: list[str]) -> int:
             if prev_boot is not None and e.boot_id != prev_boot:
                 ctx.write(f"-- Boot {e.boot_id} --\n")
             prev_boot = e.boot_id
-        line = fmt(e)
+        line = fmt(e, zone)
         if line is not None:
             ctx.write(line)
         shown += 1
