@@ -13,7 +13,7 @@ import os
 import shutil
 import struct
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 Fields = Mapping[str, str | bytes]
@@ -39,8 +39,10 @@ def export_format(entries: Sequence[Fields]) -> bytes:
     return bytes(out)
 
 
-def write_journal(path: Path, entries: Sequence[Fields], compress: bool = True) -> bytes:
-    """Write ``entries`` as a journal file at ``path`` and return its bytes."""
+def write_journal(path: Path, entries: Sequence[Fields], compress: bool = True, compact: bool = True) -> bytes:
+    """Write ``entries`` as a journal file at ``path`` and return its bytes.
+
+    ``compact=False`` writes the pre-252 layout (64-bit entry items and arrays, no keyed hash)."""
     tool = journal_remote()
     assert tool is not None
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -49,6 +51,8 @@ def write_journal(path: Path, entries: Sequence[Fields], compress: bool = True) 
     subprocess.run(
         [tool, f"--output={path}", f"--compress={'yes' if compress else 'no'}", "-"],
         input=export_format(entries), check=True, capture_output=True,
+        env={**os.environ, "SYSTEMD_JOURNAL_COMPACT": "1" if compact else "0",
+             "SYSTEMD_JOURNAL_KEYED_HASH": "1" if compact else "0"},
     )
     return path.read_bytes()
 
@@ -170,7 +174,7 @@ def node_journals(tmp: Path) -> dict[str, bytes]:
     files[f"/var/log/journal/{MID}/{rotated}"] = write_journal(
         tmp / "old.journal",
         k3s_server_boot(old, "--advertise-address=10.0.0.10 --anonymous-auth=true --profiling=true", KUBELET),
-        compress=False,
+        compress=False, compact=False,
     )
     b1 = _Clock(1_732_480_000_000_000, BOOT1, "node1")
     entries = k3s_server_boot(b1, APISERVER, KUBELET)
@@ -205,5 +209,38 @@ def node_journals(tmp: Path) -> dict[str, bytes]:
         tmp / "other.journal",
         [other.entry(f'level=info msg="Running kube-apiserver --node2 {APISERVER}"'),
          other.entry('level=info msg="Running kubelet --node2=true"', unit="k3s-agent.service")],
+        compact=False,
     )
     return files
+
+
+def recompress(data: bytes, kind: str, compress: Callable[[bytes], bytes]) -> bytes:
+    """An uncompressed journal file with every data payload over 512 bytes compressed in place.
+
+    Simulates a journald built for XZ or LZ4 (systemd 252 only writes its build's algorithm): the
+    object keeps its offset and hash, shrinks (the gap is never read) and gets the object and header
+    compression flags."""
+    flag = {"xz": 1, "lz4": 2}[kind]
+    buf = bytearray(data)
+    incompat, = struct.unpack_from("<I", buf, 12)
+    assert not incompat & (1 | 2 | 8), "start from --compress=no"
+    compact = bool(incompat & 16)
+    header_size, _arena, = struct.unpack_from("<QQ", buf, 88)
+    tail, = struct.unpack_from("<Q", buf, 136)
+    off = header_size
+    changed = 0
+    while off <= tail:
+        typ, flags, size = struct.unpack_from("<BB6xQ", buf, off)
+        if size == 0:
+            break
+        start = off + (72 if compact else 64)
+        if typ == 1 and flags == 0 and size - (start - off) > 512:
+            packed = compress(bytes(buf[start : off + size]))
+            if len(packed) < size - (start - off):
+                buf[start : start + len(packed)] = packed
+                struct.pack_into("<BB6xQ", buf, off, typ, flag, start - off + len(packed))
+                changed += 1
+        off += (size + 7) & ~7
+    assert changed
+    struct.pack_into("<I", buf, 12, incompat | flag)
+    return bytes(buf)

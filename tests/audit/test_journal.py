@@ -17,7 +17,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -369,3 +369,33 @@ def test_damaged_or_online_files_never_crash(node_root: Path) -> None:
                     break
         except (JournalUnsupported, _Truncated):
             pass
+
+
+def _lz4_compress(data: bytes) -> bytes:
+    frame = subprocess.run(["lz4", "-c", "-q", "-B4", "--no-frame-crc"], input=data, capture_output=True,
+                           check=True).stdout
+    (raw, block), = _lz4_blocks(frame)
+    assert not raw
+    return len(data).to_bytes(8, "little") + block
+
+
+@need_remote
+@pytest.mark.parametrize("kind", ["xz", "lz4"])
+@pytest.mark.parametrize("compact", [True, False])
+def test_xz_and_lz4_journal_files(tmp_path: Path, kind: str, compact: bool) -> None:
+    if kind == "lz4" and shutil.which("lz4") is None:
+        pytest.skip("the lz4 command-line tool is not installed (apt lz4)")
+    from .journal_fixtures import APISERVER, _Clock, k3s_server_boot, recompress
+
+    entries = k3s_server_boot(_Clock(1_732_480_000_000_000, "e" * 32, "node1"), APISERVER, "--read-only-port=0")
+    plain = write_journal(tmp_path / "plain.journal", entries, compress=False, compact=compact)
+    xz: Callable[[bytes], bytes] = lambda b: lzma.compress(b, format=lzma.FORMAT_XZ)  # noqa: E731
+    d = tmp_path / "j"
+    d.mkdir()
+    (d / "system.journal").write_bytes(recompress(plain, kind, xz if kind == "xz" else _lz4_compress))
+    for args in (["-u", "k3s"], ["-o", "cat"]):
+        expected = _real(["-D", str(d), *args])
+        assert "Running kube-apiserver --advertise-address" in expected[0]
+        res = NativeExecutor(RootedHost(str(tmp_path))).run(" ".join(["journalctl", "-D", "/j", *args]))
+        assert not res.not_run, res.not_run
+        assert (res.output, res.returncode) == expected
