@@ -1,5 +1,6 @@
-"""Distribution layouts: on an RKE2 server node, the bundled rke2-cis-1.8 gives the same status per check as
-kube-bench's rke2-cis-1.8 (both through the real shell), and the same again with --executor native."""
+"""Distribution layouts: on an RKE2 server node and a k3s server node, the bundled rke2-cis-1.8 and k3s-cis-1.9
+give the same status per check as kube-bench's sets of the same name (both through the real shell), and the
+same again with --executor native."""
 
 from __future__ import annotations
 
@@ -11,13 +12,21 @@ import pytest
 
 from kubecis.benchmark import bundled
 
+from .k3s import available as k3s_available
+from .k3s import k3s_misconfigured, k3s_server
 from .node import NodeSpec, hermetic, run_in_node
 from .paths import CFG, KUBECIS
 from .rke2 import rke2_misconfigured, rke2_server
 
 pytestmark = [hermetic, pytest.mark.usefixtures("need_node_and_compat")]
 
-NODES: dict[str, Callable[[], NodeSpec]] = {"rke2": rke2_server, "rke2-misconfigured": rke2_misconfigured}
+NODES: dict[str, Callable[[], NodeSpec]] = {
+    "rke2": rke2_server, "rke2-misconfigured": rke2_misconfigured,
+    "k3s": k3s_server, "k3s-misconfigured": k3s_misconfigured,
+}
+BENCH = {"rke2": "rke2-cis-1.8", "rke2-misconfigured": "rke2-cis-1.8", "k3s": "k3s-cis-1.9",
+         "k3s-misconfigured": "k3s-cis-1.9"}
+ENV = {"TZ": "UTC", "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
 
 
 @functools.cache
@@ -27,7 +36,11 @@ def statuses(node: str, bench: str) -> dict[str, dict[str, str]]:
     runs = {"kube-bench": (CFG, "shell"), "shell": (ours, "shell"), "native": (ours, "native")}
     script = "\n".join(f"{KUBECIS} run --config-dir {cfg} --benchmark {bench} --executor {ex} --json"
                        for cfg, ex in runs.values())
-    res = run_in_node(NODES[node](), ["/bin/sh", "-c", script], timeout=600)
+    if node.startswith("k3s"):
+        ok, why = k3s_available()
+        if not ok:
+            pytest.skip(why)
+    res = run_in_node(NODES[node](), ["/bin/sh", "-c", script], timeout=600, env=ENV)
     assert res.returncode == 0, res.stderr
     out = {}
     for label, line in zip(runs, res.stdout.splitlines(), strict=True):
@@ -38,8 +51,8 @@ def statuses(node: str, bench: str) -> dict[str, dict[str, str]]:
 
 
 @pytest.mark.parametrize("node", list(NODES))
-def test_bundled_rke2_matches_kube_bench_and_runs_natively(node: str) -> None:
-    s = statuses(node, "rke2-cis-1.8")
+def test_bundled_set_matches_kube_bench_and_runs_natively(node: str) -> None:
+    s = statuses(node, BENCH[node])
     assert s["shell"] == s["kube-bench"]
     assert s["native"] == s["shell"]
 
@@ -51,3 +64,12 @@ def test_misconfigured_rke2_fails_what_it_should() -> None:
     for check_id in ("1.1.1", "1.2.1", "1.2.5", "1.3.2", "1.4.1", "4.2.1", "4.2.4"):
         assert good[check_id] == "PASS", check_id
         assert bad[check_id] == "FAIL", check_id
+
+
+def test_misconfigured_k3s_fails_what_it_should() -> None:
+    good = statuses("k3s", "k3s-cis-1.9")["native"]
+    bad = statuses("k3s-misconfigured", "k3s-cis-1.9")["native"]
+    # 644 admin and kubelet kubeconfigs, API server profiling on, kubelet read-only port
+    changed = {k for k in good if good[k] != bad[k]}
+    assert {"1.1.13", "1.2.15", "4.1.5", "4.2.4"} <= changed, changed
+    assert all(bad[k] == "FAIL" for k in ("1.1.13", "1.2.15", "4.1.5", "4.2.4"))
