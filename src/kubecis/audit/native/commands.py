@@ -1175,8 +1175,9 @@ def u_cut(ctx: Ctx, args: list[str]) -> int:
 
 class _SedCmd:
     def __init__(self, addr: object, cmd: str, rx: re.Pattern[str] | None = None, repl: str = "",
-                 glob: bool = False, pflag: bool = False) -> None:
+                 glob: bool = False, pflag: bool = False, negate: bool = False) -> None:
         self.addr = addr
+        self.negate = negate  # `ADDR!cmd`: run where the address does not match
         self.cmd = cmd
         self.rx = rx
         self.repl = repl
@@ -1212,12 +1213,18 @@ def _sed_parse(script: str, ext: bool) -> list[_SedCmd]:
             except RegexError as exc:
                 raise Unsupported(f"sed regex: {exc}") from None
             i = end + 1
+        negate = False
+        if addr is not None and i < n and script[i] == "!":
+            negate = True
+            i += 1
+            while i < n and script[i] in " \t":
+                i += 1
         if i >= n:
             raise Unsupported("sed: missing command")
         c = script[i]
         i += 1
         if c in "pdq":
-            cmds.append(_SedCmd(addr, c))
+            cmds.append(_SedCmd(addr, c, negate=negate))
             continue
         if c != "s":
             raise Unsupported(f"sed command {c}")
@@ -1252,7 +1259,7 @@ def _sed_parse(script: str, ext: bool) -> list[_SedCmd]:
             rx = compile_posix(pieces[0], ext, "I" in fl)
         except RegexError as exc:
             raise Unsupported(f"sed regex: {exc}") from None
-        cmds.append(_SedCmd(addr, "s", rx, pieces[1], "g" in fl, "p" in fl))
+        cmds.append(_SedCmd(addr, "s", rx, pieces[1], "g" in fl, "p" in fl, negate))
     return cmds
 
 
@@ -1311,11 +1318,14 @@ def u_sed(ctx: Ctx, args: list[str]) -> int:
         for c in cmds:
             a = c.addr
             if a is not None:
-                if isinstance(a, int) and a != num:
-                    continue
-                if a == "$" and not is_last:
-                    continue
-                if isinstance(a, re.Pattern) and not a.search(ps):
+                if isinstance(a, int):
+                    hit = a == num
+                elif a == "$":
+                    hit = is_last
+                else:
+                    assert isinstance(a, re.Pattern)
+                    hit = a.search(ps) is not None
+                if hit == c.negate:
                     continue
             if c.cmd == "p":
                 out.append(ps + "\n")
