@@ -110,31 +110,27 @@ def go_float(value: float) -> str:
     return f"{sign}{digits[:point]}.{digits[point:]}"
 
 
-_JSON_ESCAPES = {
-    '"': '\\"',
-    "\\": "\\\\",
-    "\n": "\\n",
-    "\r": "\\r",
-    "\t": "\\t",
-    "<": "\\u003c",
-    ">": "\\u003e",
-    "&": "\\u0026",
-    "\u2028": "\\u2028",
-    "\u2029": "\\u2029",
-}
+_JSON_SHORT = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_JSON_HTML = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 
 
 def go_json_string(text: str) -> str:
-    """A JSON string literal as Go's encoding/json writes it (HTML-escaped)."""
+    """A JSON string literal exactly as Go 1.22+ ``json.Marshal`` writes it: HTML characters and U+2028/9
+    as ``\\uXXXX``; ``\\b \\f \\n \\r \\t`` short; other control characters ``\\u00xx``; invalid UTF-8
+    (lone surrogates from ``surrogateescape``) as ``\\ufffd``; all else raw UTF-8."""
     out = ['"']
     for ch in text:
-        esc = _JSON_ESCAPES.get(ch)
-        if esc is not None:
-            out.append(esc)
-        elif ord(ch) < 0x20:
-            out.append(f"\\u{ord(ch):04x}")
-        elif 0xD800 <= ord(ch) <= 0xDFFF:
-            out.append("\ufffd")
+        cp = ord(ch)
+        if 0x20 <= cp < 0x7F and ch not in '"\\<>&':
+            out.append(ch)
+        elif ch in _JSON_SHORT:
+            out.append(_JSON_SHORT[ch])
+        elif ch in _JSON_HTML:
+            out.append(_JSON_HTML[ch])
+        elif cp < 0x20:
+            out.append(f"\\u00{cp:02x}")
+        elif 0xD800 <= cp <= 0xDFFF:
+            out.append("\\ufffd")
         else:
             out.append(ch)
     out.append('"')

@@ -13,40 +13,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from kubecis.gofmt import go_json_string
 from kubecis.report.options import ReportOptions
 from kubecis.results.model import CheckResult, ControlsResult, RunResult
 
-_SHORT = {
-    '"': '\\"',
-    "\\": "\\\\",
-    "\b": "\\b",
-    "\f": "\\f",
-    "\n": "\\n",
-    "\r": "\\r",
-    "\t": "\\t",
-}
-_HTML = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
-
-
-def go_string(text: str) -> str:
-    """A JSON string literal exactly as Go's ``json.Marshal`` writes it."""
-    out = ['"']
-    for ch in text:
-        cp = ord(ch)
-        if 0x20 <= cp < 0x7F and ch not in '"\\<>&':
-            out.append(ch)
-        elif ch in _SHORT:
-            out.append(_SHORT[ch])
-        elif ch in _HTML:
-            out.append(_HTML[ch])
-        elif cp < 0x20:
-            out.append(f"\\u00{cp:02x}")
-        elif 0xD800 <= cp <= 0xDFFF:
-            out.append("\\ufffd")
-        else:
-            out.append(ch)
-    out.append('"')
-    return "".join(out)
+# Go's encoder: one implementation for the whole project.
+go_string = go_json_string
 
 
 def encode(value: Any) -> str:
