@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 
 from kubecis.audit.native.builtins import echo_escapes, printf_format
 from kubecis.audit.native.interp import Ctx, NotInSnapshot, Out, Stream, dec, enc
+from kubecis.audit.native.jq import u_jq
 from kubecis.audit.native.journal import u_journalctl
 from kubecis.audit.native.parser import Unsupported
 from kubecis.audit.native.regex import RegexError, compile_posix, glob_to_regex
@@ -1444,6 +1445,7 @@ UTILITIES: dict[str, Utility] = {
     "cut": u_cut,
     "sed": u_sed,
     "awk": u_awk,
+    "jq": u_jq,
     "journalctl": u_journalctl,
 }
 
