@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterator
 
 from kubecis.audit.native.builtins import echo_escapes, printf_format
 from kubecis.audit.native.interp import Ctx, NotInSnapshot, Out, Stream, dec, enc
-from kubecis.audit.native.jq import u_jq
 from kubecis.audit.native.journal import u_journalctl
+from kubecis.audit.native.jq import u_jq
 from kubecis.audit.native.parser import Unsupported
 from kubecis.audit.native.regex import RegexError, compile_posix, glob_to_regex
 from kubecis.host.base import FileStat, Process
