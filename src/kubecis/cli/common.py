@@ -8,6 +8,7 @@ from kubecis.audit.base import Executor
 from kubecis.audit.shell import ShellExecutor
 from kubecis.errors import ConfigError, HostError, UsageError
 from kubecis.host.base import Host
+from kubecis.host.cluster import Cluster
 from kubecis.host.live import LiveHost
 
 # kube-bench's default: ./cfg relative to the working directory.
@@ -62,6 +63,24 @@ def make_executor(kind: str, host: Host, *, live: bool, timeout: float) -> Execu
     from kubecis.audit.dispatch import AutoExecutor, native_executor
 
     native = native_executor(host)
+    from kubecis.audit.native import NativeExecutor
+
+    if isinstance(native, NativeExecutor):
+        native.cluster = make_cluster(host, live=live)
     if kind == "native":
         return native
     return AutoExecutor(native, ShellExecutor(timeout=timeout) if live else None)
+
+
+def make_cluster(host: Host, *, live: bool) -> Cluster | None:
+    """What native kubectl/oc talk to: the cluster kubectl would use here (its configuration is read only when
+    a kubectl/oc audit runs), the recorded API answers for --snapshot, none (kubectl with no configuration)
+    for --root."""
+    from kubecis.host.cluster import LiveCluster, SnapshotCluster
+    from kubecis.host.snapshot import SnapshotHost
+
+    if live:
+        return LiveCluster()
+    if isinstance(host, SnapshotHost):
+        return SnapshotCluster.from_host(host)
+    return None

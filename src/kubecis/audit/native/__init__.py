@@ -31,6 +31,7 @@ from kubecis.audit.native.parser import (
 )
 from kubecis.errors import HostError
 from kubecis.host.base import FileStat, Host, Process
+from kubecis.host.cluster import Cluster, EmptyCluster, current_cluster
 
 __all__ = ["NativeExecutor", "unsupported_reason"]
 
@@ -41,12 +42,22 @@ DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 class NativeExecutor:
     name = "native"
 
-    def __init__(self, host: Host, env: Mapping[str, str] | None = None, cwd: str = "/") -> None:
+    def __init__(
+        self, host: Host, env: Mapping[str, str] | None = None, cwd: str = "/", cluster: Cluster | None = None
+    ) -> None:
         self.host = host
         self.env = dict(env) if env is not None else {"PATH": DEFAULT_PATH}
         self.cwd = cwd
+        self.cluster = cluster  # what native kubectl/oc talk to; None: kubectl with no configuration
 
     def run(self, script: str) -> AuditResult:
+        token = current_cluster.set(self.cluster)
+        try:
+            return self._run(script)
+        finally:
+            current_cluster.reset(token)
+
+    def _run(self, script: str) -> AuditResult:
         if not script.strip():
             return AuditResult("", 0, self.name)
         shell = Shell(self.host, self.env, "/bin/sh", [], self.cwd)
@@ -218,7 +229,7 @@ def unsupported_reason(script: str) -> str | None:
         return "nesting too deep"
     if r:
         return r
-    res = NativeExecutor(_EmptyHost()).run(script)
+    res = NativeExecutor(_EmptyHost(), cluster=EmptyCluster()).run(script)
     if res.not_run:
         return res.not_run.removeprefix(PREFIX)
     return None

@@ -16,6 +16,7 @@ from kubecis.audit.native.builtins import echo_escapes, printf_format
 from kubecis.audit.native.interp import Ctx, NotInSnapshot, Out, Stream, dec, enc
 from kubecis.audit.native.journal import u_journalctl
 from kubecis.audit.native.jq import u_jq
+from kubecis.audit.native.kubectl import u_kubectl, u_oc
 from kubecis.audit.native.parser import Unsupported
 from kubecis.audit.native.regex import RegexError, compile_posix, glob_to_regex
 from kubecis.host.base import FileStat, Process
@@ -1446,6 +1447,8 @@ UTILITIES: dict[str, Utility] = {
     "sed": u_sed,
     "awk": u_awk,
     "jq": u_jq,
+    "kubectl": u_kubectl,
+    "oc": u_oc,
     "journalctl": u_journalctl,
 }
 

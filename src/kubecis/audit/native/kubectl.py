@@ -1,0 +1,575 @@
+"""Native ``kubectl`` and ``oc`` over a :class:`~kubecis.host.cluster.Cluster`, in the forms audits use.
+
+Implemented: ``get`` (resource lists and names, ``TYPE/NAME``, ``-n``, ``-A``, ``-l``,
+``--field-selector``, ``--ignore-not-found``, ``--raw``, output ``json``, ``name``,
+``jsonpath=``, ``custom-columns=``, the default table from the server's Table
+rendering, ``--no-headers``), ``auth can-i`` and ``oc debug node/NAME -- chroot /host
+CMD...`` (CMD runs natively over the host, which is the node being checked).
+Output is byte-identical to kubectl's (sorted-key JSON with 4-space indent,
+client-go JSONPath, tabwriter columns); anything else raises ``Unsupported``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+import urllib.parse
+from typing import Any
+
+from kubecis.audit.native.interp import Ctx, enc
+from kubecis.audit.native.parser import Unsupported
+from kubecis.errors import HostError
+from kubecis.evaluate.jsonpath import JsonPathError, _Executor, _go_sprint, _print_one, _UnsupportedJson
+from kubecis.evaluate.jsonpath import parse as jp_parse
+from kubecis.gofmt import go_json_string
+from kubecis.host.cluster import APIResource, Cluster, ClusterUnreachable, Discovery, NoCluster, current_cluster
+
+__all__ = ["u_kubectl", "u_oc"]
+
+CHUNK = "500"
+
+
+class _Fail(Exception):
+    """kubectl exits 1 after printing ``msg`` (already formatted, newline-terminated) on stderr."""
+
+    def __init__(self, msg: str) -> None:
+        super().__init__(msg)
+        self.msg = msg
+
+
+class _Refused(_Fail):
+    """The API server was unreachable (oc words this case differently when it has no configuration)."""
+
+
+# --------------------------------------------------------------------------- go-like output
+
+
+def go_json_indent(value: Any, depth: int = 0) -> str:
+    """encoding/json MarshalIndent(v, "", "    ") of a decoded value (sorted keys, HTML-escaped)."""
+    from kubecis.evaluate.jsonpath import go_json_marshal
+
+    pad = "    "
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        inner = ",\n".join(
+            pad * (depth + 1) + go_json_string(k) + ": " + go_json_indent(value[k], depth + 1) for k in sorted(value)
+        )
+        return "{\n" + inner + "\n" + pad * depth + "}"
+    if isinstance(value, list):
+        if not value:
+            return "[]"
+        inner = ",\n".join(pad * (depth + 1) + go_json_indent(v, depth + 1) for v in value)
+        return "[\n" + inner + "\n" + pad * depth + "]"
+    return go_json_marshal(value)
+
+
+def tabwrite(rows: list[list[str]], minwidth: int = 6, padding: int = 3) -> str:
+    """text/tabwriter (minwidth 6, tabwidth 4, padding 3, ' ') over tab-separated cells: kubectl's layout."""
+    out: list[str] = []
+    ncols = max((len(r) for r in rows), default=0)
+    widths = [minwidth] * ncols
+    for r in rows:
+        for i, c in enumerate(r[:-1]):
+            widths[i] = max(widths[i], len(c) + padding)
+    for r in rows:
+        line = "".join(c + " " * (widths[i] - len(c)) for i, c in enumerate(r[:-1]))
+        out.append(line + (r[-1] if r else "") + "\n")
+    return "".join(out)
+
+
+def _floats(v: Any) -> Any:
+    """Like json.Unmarshal into interface{}: every number a float64 (kubectl's jsonpath printer)."""
+    if isinstance(v, dict):
+        return {k: _floats(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_floats(x) for x in v]
+    if isinstance(v, int) and not isinstance(v, bool):
+        return float(v)
+    return v
+
+
+def _jsonpath(template: str, obj: Any) -> str:
+    try:
+        nodes = jp_parse(template).nodes
+        full, err = _Executor().find_results(_floats(obj), nodes)
+        if err is not None:
+            raise Unsupported(f"kubectl jsonpath error output ({err})")
+        # kubectl's client-go prints a JSON null as "null" (kube-bench's older one: "<nil>")
+        return "".join(" ".join("null" if v is None else _print_one(v) for v in results) for results in full)
+    except (JsonPathError, _UnsupportedJson) as exc:
+        raise Unsupported(f"kubectl jsonpath error output ({exc})") from None
+
+
+_RELAXED = re.compile(r"^\{\.?([^{}]+)\}$|^\.?([^{}]+)$")
+
+
+def _custom_columns(spec: str, objs: list[dict[str, Any]], headers: bool) -> str:
+    cols: list[tuple[str, Any]] = []
+    for part in spec.split(","):
+        name, sep, expr = part.partition(":")
+        if not sep:
+            raise Unsupported("kubectl custom-columns error output")
+        m = _RELAXED.match(expr)
+        if expr and not m:
+            raise Unsupported("kubectl custom-columns error output")
+        path = "{." + (m.group(1) or m.group(2)) + "}" if m else ""
+        try:
+            cols.append((name, jp_parse(path).nodes if path else []))
+        except JsonPathError:
+            raise Unsupported("kubectl custom-columns error output") from None
+    rows: list[list[str]] = [[n for n, _ in cols]] if headers else []
+    for obj in objs:
+        row: list[str] = []
+        for _, nodes in cols:
+            full, err = _Executor().find_results(obj, nodes)
+            if err is not None:
+                raise Unsupported(f"kubectl custom-columns error output ({err})")
+            vals: list[str] = []
+            if not full or not full[0]:
+                vals.append("<none>")
+            for results in full:
+                vals.extend(_go_sprint(v) for v in results)
+            row.append(",".join(vals))
+        rows.append(row)
+    return tabwrite(rows)
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def _status_error(status: int, body: bytes) -> str:
+    """kubectl's ``Error from server (Reason): message`` for a failed request."""
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        doc = None
+    if isinstance(doc, dict) and doc.get("kind") == "Status" and doc.get("message"):
+        reason = str(doc.get("reason") or "")
+        head = f"Error from server ({reason}): " if reason else "Error from server: "
+        return head + str(doc["message"])
+    raise HostError(f"cluster: HTTP {status} without a Status body")
+
+
+def _klog_refused(exc: ClusterUnreachable, count: int) -> str:
+    """The discovery errors kubectl logs (klog) before its 'connection refused' message."""
+    u = urllib.parse.urlsplit(exc.url)
+    host = u.hostname or ""
+    if host == "localhost":
+        ip = "127.0.0.1"
+    elif re.fullmatch(r"[0-9.]+", host):
+        ip = host
+    else:
+        raise HostError(f"cluster: connection to {exc.host} refused")
+    port = u.port or (443 if u.scheme == "https" else 80)
+    url = exc.url.rstrip("/") + "/api?timeout=32s"
+    t = time.time()
+    lt = time.localtime(t)
+    stamp = time.strftime("%m%d %H:%M:%S", lt) + f".{int((t % 1) * 1e6):06d}"
+    line = (
+        f'E{stamp} {os.getpid():7d} memcache.go:265] "Unhandled Error" err="couldn\'t get current server API '
+        f'group list: Get \\"{url}\\": dial tcp {ip}:{port}: connect: connection refused"\n'
+    )
+    return line * count
+
+
+def _refused_msg(exc: ClusterUnreachable) -> str:
+    return f"The connection to the server {exc.host} was refused - did you specify the right host or port?\n"
+
+
+# --------------------------------------------------------------------------- options
+
+
+class _Opts:
+    def __init__(self) -> None:
+        self.namespace: str | None = None
+        self.all_ns = False
+        self.output = ""
+        self.selector: str | None = None
+        self.field_selector: str | None = None
+        self.no_headers = False
+        self.ignore_not_found = False
+        self.raw: str | None = None
+        self.as_user: str | None = None
+        self.args: list[str] = []
+        self.after_dashes: list[str] | None = None
+
+
+_WITH_VALUE = {
+    "-n": "namespace", "--namespace": "namespace",
+    "-o": "output", "--output": "output",
+    "-l": "selector", "--selector": "selector",
+    "--field-selector": "field_selector",
+    "--raw": "raw",
+    "--as": "as_user",
+}
+_FLAGS = {
+    "-A": "all_ns", "--all-namespaces": "all_ns",
+    "--no-headers": "no_headers",
+    "--ignore-not-found": "ignore_not_found",
+}
+
+
+def _parse(prog: str, args: list[str]) -> _Opts:
+    o = _Opts()
+    i = 0
+    while i < len(args):
+        a = args[i]
+        if a == "--":
+            o.after_dashes = args[i + 1 :]
+            break
+        if not a.startswith("-") or a == "-":
+            o.args.append(a)
+            i += 1
+            continue
+        name, eq, val = a.partition("=")
+        if name in _FLAGS and not eq:
+            setattr(o, _FLAGS[name], True)
+        elif name in _FLAGS and eq and val in ("true", "false"):
+            setattr(o, _FLAGS[name], val == "true")
+        elif name in _WITH_VALUE:
+            if not eq:
+                i += 1
+                if i >= len(args):
+                    raise Unsupported(f"{prog} {a} without a value")
+                val = args[i]
+            setattr(o, _WITH_VALUE[name], val)
+        elif len(name) > 2 and name[:2] in ("-n", "-o", "-l") and not name.startswith("--"):
+            setattr(o, _WITH_VALUE[name[:2]], a[2:].removeprefix("="))
+        else:
+            raise Unsupported(f"{prog} option {name}")
+        i += 1
+    return o
+
+
+# --------------------------------------------------------------------------- get
+
+
+def _req_json(cluster: Cluster, path: str, query: dict[str, str] | None = None) -> dict[str, Any]:
+    status, body = cluster.get(path, query)
+    if status != 200:
+        raise _Fail(_status_error(status, body) + "\n")
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        raise HostError(f"cluster: {path}: invalid JSON") from None
+    if not isinstance(doc, dict):
+        raise HostError(f"cluster: {path}: not an object")
+    return doc
+
+
+def _list(cluster: Cluster, r: APIResource, ns: str | None, o: _Opts) -> tuple[list[dict[str, Any]], str]:
+    items: list[dict[str, Any]] = []
+    q: dict[str, str] = {"limit": CHUNK}
+    if o.selector is not None:
+        q["labelSelector"] = o.selector
+    if o.field_selector is not None:
+        q["fieldSelector"] = o.field_selector
+    rv = ""
+    while True:
+        doc = _req_json(cluster, r.collection(ns), q)
+        kind = str(doc.get("kind", "")).removesuffix("List") or r.kind
+        api = str(doc.get("apiVersion") or r.group_version)
+        for it in doc.get("items") or []:
+            if isinstance(it, dict):
+                it = dict(it)
+                it.setdefault("apiVersion", api)
+                it.setdefault("kind", kind)
+                items.append(it)
+        meta = doc.get("metadata") or {}
+        rv = str(meta.get("resourceVersion", ""))
+        cont = meta.get("continue")
+        if not cont:
+            break
+        q["continue"] = str(cont)
+    return items, rv
+
+
+def _kind_name(r: APIResource, obj: dict[str, Any]) -> str:
+    kind = str(obj.get("kind") or r.kind).lower()
+    name = str((obj.get("metadata") or {}).get("name", ""))
+    return f"{kind}.{r.group}/{name}" if r.group else f"{kind}/{name}"
+
+
+def _namespace(cluster: Cluster, o: _Opts) -> str:
+    return o.namespace if o.namespace is not None else cluster.namespace
+
+
+def _get(ctx: Ctx, prog: str, cluster: Cluster, o: _Opts) -> int:
+    if o.raw is not None:
+        if o.args or o.output:
+            raise Unsupported(f"{prog} get --raw with other arguments")
+        status, body = cluster.get(o.raw)
+        if status != 200:
+            raise _Fail(_status_error(status, body) + "\n")
+        ctx.write(body)
+        return 0
+    if not o.args:
+        raise Unsupported(f"{prog} get without a resource type")
+    output = o.output
+    if output not in ("", "wide", "json", "name") and not output.startswith(("jsonpath=", "custom-columns=")):
+        raise Unsupported(f"{prog} get -o {output}")
+    if o.no_headers and output not in ("", "wide") and not output.startswith("custom-columns="):
+        pass  # kubectl ignores --no-headers for generic printers
+    disc = Discovery(cluster)
+    # what to fetch: (resource, names or None for a list)
+    first = o.args[0]
+    requests: list[tuple[APIResource, list[str] | None]] = []
+    single = False
+    try:
+        if "/" in first:
+            for a in o.args:
+                typ, sep, name = a.partition("/")
+                if not sep or not name:
+                    raise Unsupported(f"{prog} get mixed TYPE/NAME arguments")
+                r = disc.resolve(typ)
+                if r is None:
+                    raise _Fail(f'error: the server doesn\'t have a resource type "{typ}"\n')
+                requests.append((r, [name]))
+            single = len(o.args) == 1
+        else:
+            types = first.split(",")
+            given = o.args[1:]
+            rs: list[APIResource] = []
+            for typ in types:
+                if typ == "all":
+                    rs.extend(disc.category("all"))
+                    continue
+                r = disc.resolve(typ)
+                if r is None:
+                    raise _Fail(f'error: the server doesn\'t have a resource type "{typ}"\n')
+                rs.append(r)
+            if given and len(rs) > 1:
+                raise Unsupported(f"{prog} get names with several resource types")
+            requests = [(r, list(given) if given else None) for r in rs]
+            single = len(rs) == 1 and len(given) == 1 and "," not in first and first != "all"
+    except ClusterUnreachable as exc:
+        n = 4 if "/" in first else (7 if first.split(",")[0].count(".") >= 2 else 5) + first.count(",")
+        raise _Refused(_klog_refused(exc, n) + _refused_msg(exc)) from None
+    ns = None if o.all_ns else _namespace(cluster, o)
+    objs: list[tuple[APIResource, dict[str, Any]]] = []
+    errors: list[str] = []
+    for r, names in requests:
+        if names is None:
+            if output in ("", "wide"):
+                continue
+            try:
+                items, _rv = _list(cluster, r, ns if r.namespaced else None, o)
+            except _Fail as f:
+                errors.append(f.msg.removesuffix("\n"))
+                continue
+            objs.extend((r, it) for it in items)
+            continue
+        for name in names:
+            if o.all_ns and r.namespaced:
+                raise Unsupported(f"{prog} get NAME with --all-namespaces")
+            path = r.collection(ns if r.namespaced else None) + "/" + urllib.parse.quote(name, safe="")
+            status, body = cluster.get(path)
+            if status == 404 and o.ignore_not_found:
+                continue
+            if status == 404 and r.namespaced and ns is not None:
+                # kubectl then checks the namespace and reports it instead when it does not exist
+                ns_status, ns_body = cluster.get("/api/v1/namespaces/" + urllib.parse.quote(ns, safe=""))
+                if ns_status == 404:
+                    status, body = ns_status, ns_body
+            if status != 200:
+                err = _status_error(status, body)
+                if single:
+                    raise _Fail(err + "\n")
+                errors.append(err)
+                continue
+            objs.append((r, json.loads(body)))
+    if output == "" or output == "wide":
+        if "," in first or "all" in first.split(","):
+            raise Unsupported(f"{prog} get table output for several resource types")
+        return _table(ctx, prog, cluster, o, requests, ns, errors)
+    if not objs and o.ignore_not_found:
+        pass
+    elif output == "name":
+        for r, obj in objs:
+            ctx.write(_kind_name(r, obj) + "\n")
+    else:
+        if single and len(objs) == 1:
+            doc: Any = objs[0][1]
+        else:
+            doc = {"apiVersion": "v1", "items": [obj for _, obj in objs], "kind": "List",
+                   "metadata": {"resourceVersion": ""}}
+        if output == "json":
+            ctx.write(go_json_indent(doc) + "\n")
+        elif output.startswith("jsonpath="):
+            ctx.write(_jsonpath(output[len("jsonpath="):], doc))
+        else:
+            items = doc["items"] if doc.get("kind") == "List" and "items" in doc and not single else [doc]
+            ctx.write(_custom_columns(output[len("custom-columns="):], items, not o.no_headers))
+    for e in errors:
+        ctx.err.write(enc(e + "\n"))
+    return 1 if errors else 0
+
+
+def _table(
+    ctx: Ctx, prog: str, cluster: Cluster, o: _Opts,
+    requests: list[tuple[APIResource, list[str] | None]], ns: str | None, errors: list[str],
+) -> int:
+    if len(requests) != 1 or requests[0][1] is not None:
+        raise Unsupported(f"{prog} get table output for names or several resource types")
+    r = requests[0][0]
+    q: dict[str, str] = {"limit": CHUNK}
+    if o.selector is not None:
+        q["labelSelector"] = o.selector
+    if o.field_selector is not None:
+        q["fieldSelector"] = o.field_selector
+    status, body = cluster.get(r.collection(ns if r.namespaced else None), q, table=True)
+    if status != 200:
+        raise _Fail(_status_error(status, body) + "\n")
+    doc = json.loads(body)
+    if not isinstance(doc, dict) or doc.get("kind") != "Table" or (doc.get("metadata") or {}).get("continue"):
+        raise Unsupported(f"{prog} get table output without a server-side Table")
+    cols = [c for c in doc.get("columnDefinitions") or [] if int(c.get("priority", 0)) == 0 or o.output == "wide"]
+    idx = [i for i, c in enumerate(doc.get("columnDefinitions") or []) if c in cols]
+    rows_in = doc.get("rows") or []
+    if not rows_in:
+        if r.namespaced and ns is not None:
+            ctx.err.write(enc(f"No resources found in {ns} namespace.\n"))
+        else:
+            ctx.err.write(b"No resources found\n")
+        return 0
+    with_ns = o.all_ns and r.namespaced
+    rows: list[list[str]] = []
+    if not o.no_headers:
+        rows.append((["NAMESPACE"] if with_ns else []) + [str(c.get("name", "")).upper() for c in cols])
+    for row in rows_in:
+        cells = row.get("cells") or []
+        out = [_go_sprint(cells[i]) if i < len(cells) else "" for i in idx]
+        if with_ns:
+            out.insert(0, str(((row.get("object") or {}).get("metadata") or {}).get("namespace", "")))
+        rows.append(out)
+    ctx.write(tabwrite(rows))
+    return 0
+
+
+# --------------------------------------------------------------------------- auth can-i
+
+
+def _can_i(ctx: Ctx, prog: str, cluster: Cluster, o: _Opts) -> int:
+    if len(o.args) not in (2, 3) or o.output or o.selector or o.field_selector or o.raw:
+        raise Unsupported(f"{prog} auth can-i form")
+    verb, res = o.args[0], o.args[1]
+    if res.startswith("/"):
+        raise Unsupported(f"{prog} auth can-i non-resource URL")
+    typ, _, sub = res.partition("/")
+    warn = ""
+    try:
+        r = Discovery(cluster).resolve(typ)
+    except ClusterUnreachable as exc:
+        raise _Refused(
+            _klog_refused(exc, 2) + f"Warning: the server doesn't have a resource type '{typ}'\n\n" + _refused_msg(exc)
+        ) from None
+    if r is None:
+        warn = f"Warning: the server doesn't have a resource type '{typ}'\n\n"
+        group, resource = "", typ
+    else:
+        group, resource = r.group, r.name
+    attrs: dict[str, Any] = {"namespace": "" if o.all_ns else _namespace(cluster, o), "verb": verb}
+    if group:
+        attrs["group"] = group
+    attrs["resource"] = resource
+    if sub:
+        attrs["subresource"] = sub
+    if len(o.args) == 3:
+        attrs["name"] = o.args[2]
+    body = json.dumps(
+        {"kind": "SelfSubjectAccessReview", "apiVersion": "authorization.k8s.io/v1",
+         "metadata": {"creationTimestamp": None}, "spec": {"resourceAttributes": attrs}, "status": {"allowed": False}},
+        separators=(",", ":"),
+    ).encode()
+    if r is not None and not r.namespaced and attrs["namespace"]:
+        where = f" in group '{r.group}'" if r.group else ""
+        warn += f"Warning: resource '{r.name}' is not namespace scoped{where}\n\n"
+    if warn:
+        ctx.err.write(enc(warn))
+    try:
+        status, resp = cluster.post("/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", body, o.as_user)
+    except ClusterUnreachable as exc:
+        raise _Refused(_refused_msg(exc)) from None
+    if status not in (200, 201):
+        raise _Fail(_status_error(status, resp) + "\n")
+    st = (json.loads(resp).get("status") or {})
+    if st.get("allowed"):
+        ctx.write("yes\n")
+        return 0
+    line = "no"
+    if st.get("reason"):
+        line += f" - {st['reason']}"
+    if st.get("evaluationError"):
+        line += f" - {st['evaluationError']}"
+    ctx.write(line + "\n")
+    return 1
+
+
+# --------------------------------------------------------------------------- oc debug
+
+
+def _debug(ctx: Ctx, prog: str, cluster: Cluster, o: _Opts) -> int:
+    cmd = o.after_dashes
+    if prog != "oc" or len(o.args) != 1 or not o.args[0].startswith("node/") or not cmd:
+        raise Unsupported(f"{prog} debug form")
+    if cmd[:2] != ["chroot", "/host"] or len(cmd) < 3:
+        raise Unsupported(f"{prog} debug without chroot /host")
+    if not ctx.err.null:
+        raise Unsupported("oc debug with its pod messages on stderr")
+    node = o.args[0][len("node/"):]
+    try:
+        status, _ = cluster.get("/api/v1/nodes/" + urllib.parse.quote(node, safe=""))
+    except ClusterUnreachable:
+        return 1
+    if status != 200:
+        return 1
+    return ctx.shell.run_utility(cmd[2:], ctx.stdin, ctx.out, ctx.err)
+
+
+# --------------------------------------------------------------------------- entry points
+
+
+def _cluster(ctx: Ctx) -> Cluster:
+    c = current_cluster.get()
+    return c if c is not None else NoCluster()
+
+
+def _run(ctx: Ctx, prog: str, args: list[str]) -> int:
+    # global flags may precede the subcommand (``oc -n NS get ...``)
+    o = _parse(prog, args)
+    if not o.args:
+        raise Unsupported(f"{prog} without a subcommand")
+    sub, o.args = o.args[0], o.args[1:]
+    cluster = _cluster(ctx)
+    try:
+        if sub == "get":
+            if o.after_dashes is not None:
+                raise Unsupported(f"{prog} get --")
+            return _get(ctx, prog, cluster, o)
+        if sub == "auth" and o.args[:1] == ["can-i"]:
+            o.args = o.args[1:]
+            return _can_i(ctx, prog, cluster, o)
+        if sub == "debug":
+            return _debug(ctx, prog, cluster, o)
+        raise Unsupported(f"{prog} {sub}")
+    except ClusterUnreachable as exc:
+        if prog == "oc" and not ctx.err.null:
+            raise Unsupported("oc error output when the cluster is unreachable") from None
+        ctx.err.write(enc(_refused_msg(exc)))
+        return 1
+    except _Fail as f:
+        if prog == "oc" and isinstance(f, _Refused) and not ctx.err.null:
+            raise Unsupported("oc error output when the cluster is unreachable") from None
+        ctx.err.write(enc(f.msg))
+        return 1
+
+
+def u_kubectl(ctx: Ctx, args: list[str]) -> int:
+    return _run(ctx, "kubectl", args)
+
+
+def u_oc(ctx: Ctx, args: list[str]) -> int:
+    return _run(ctx, "oc", args)

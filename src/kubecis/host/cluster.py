@@ -1,0 +1,611 @@
+"""Read-only access to the Kubernetes API, for the native ``kubectl``/``oc``.
+
+A :class:`Cluster` answers raw API requests: ``get(path, query)`` and
+``post(path, body, impersonate, groups)`` (SelfSubjectAccessReview), both
+returning ``(status, body)``. A server that cannot be reached raises
+:class:`ClusterUnreachable` (kubectl's "connection ... refused" case); any other
+transport or configuration failure raises :class:`~kubecis.errors.HostError`
+(never a made-up answer).
+
+Implementations:
+
+* :class:`LiveCluster` - configured like kubectl: ``$KUBECONFIG`` (a ``:`` list,
+  merged the way client-go merges), else ``~/.kube/config``, else the in-cluster
+  service account, else ``http://localhost:8080`` (kubectl's default with no
+  configuration). Configuration is only read on the first request.
+* :class:`NoCluster` - behaves like kubectl with no configuration and nothing
+  listening on localhost:8080 (used for ``--root``).
+* :class:`RecordingCluster` / :class:`SnapshotCluster` - record and replay the
+  answers in the same snapshot document as the host entries (keys starting with
+  ``["api", ...``). Secret data, tokens, passwords and private keys in
+  responses are replaced with ``REDACTED-BY-KUBECIS`` before they are stored.
+
+:class:`Discovery` maps what a user types (``pods``, ``po``, ``cm``, ``scc``,
+``kubeapiservers.operator.openshift.io``, ``deploy.v1.apps``) to API resources.
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+import os
+import ssl
+import tempfile
+import urllib.parse
+from collections.abc import Mapping, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import yaml
+
+from kubecis.errors import HostError
+from kubecis.host.base import NotInSnapshot
+
+__all__ = [
+    "APIResource",
+    "Cluster",
+    "ClusterUnreachable",
+    "Discovery",
+    "EmptyCluster",
+    "LiveCluster",
+    "NoCluster",
+    "RecordingCluster",
+    "SnapshotCluster",
+    "current_cluster",
+    "redact_api_body",
+]
+
+SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
+DEFAULT_SERVER = "http://localhost:8080"
+TIMEOUT = 32.0
+TABLE_ACCEPT = (
+    "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json"
+)
+
+
+class ClusterUnreachable(Exception):
+    """The API server refused the connection. ``host`` is ``HOST[:PORT]`` as kubectl names it."""
+
+    def __init__(self, host: str, url: str) -> None:
+        super().__init__(host)
+        self.host = host
+        self.url = url
+
+
+class Cluster(Protocol):
+    """Read-only view of one cluster's API."""
+
+    @property
+    def namespace(self) -> str:
+        """The namespace of the current context (kubectl's default for ``-n``)."""
+        ...
+
+    def get(self, path: str, query: Mapping[str, str] | None = None, *, table: bool = False) -> tuple[int, bytes]:
+        """GET ``path``; ``table`` asks for the server-side Table rendering kubectl prints."""
+        ...
+
+    def post(
+        self, path: str, body: bytes, impersonate: str | None = None, groups: Sequence[str] = ()
+    ) -> tuple[int, bytes]: ...
+
+
+#: The cluster the native kubectl/oc of the audit being run talks to (set by NativeExecutor.run;
+#: None: kubectl with no configuration).
+current_cluster: ContextVar[Cluster | None] = ContextVar("kubecis_current_cluster", default=None)
+
+# --------------------------------------------------------------------------- live
+
+
+@dataclass
+class _Config:
+    server: str
+    namespace: str = "default"
+    ca_file: str | None = None
+    ca_data: bytes | None = None
+    insecure: bool = False
+    tls_server_name: str | None = None
+    cert_file: str | None = None
+    key_file: str | None = None
+    cert_data: bytes | None = None
+    key_data: bytes | None = None
+    token: str | None = None
+    token_file: str | None = None
+    username: str | None = None
+    password: str | None = None
+
+
+def _named(items: Any) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for it in items if isinstance(items, list) else []:
+        if isinstance(it, dict) and isinstance(it.get("name"), str):
+            out.setdefault(it["name"], it)
+    return out
+
+
+def _resolve(base: str, p: Any) -> str | None:
+    if not isinstance(p, str) or not p:
+        return None
+    return p if os.path.isabs(p) else os.path.join(base, p)
+
+
+def _b64(v: Any) -> bytes | None:
+    if not isinstance(v, str) or not v:
+        return None
+    try:
+        return base64.b64decode(v)
+    except ValueError:
+        raise HostError("kubeconfig: invalid base64 data") from None
+
+
+def load_kubeconfig(paths: Sequence[str]) -> _Config | None:
+    """The current context of the merged kubeconfig files, or None when they configure nothing."""
+    clusters: dict[str, tuple[str, dict[str, Any]]] = {}
+    users: dict[str, tuple[str, dict[str, Any]]] = {}
+    contexts: dict[str, dict[str, Any]] = {}
+    current = ""
+    for path in paths:
+        try:
+            with open(path, encoding="utf-8") as f:
+                doc = yaml.safe_load(f)
+        except FileNotFoundError:
+            continue
+        except (OSError, yaml.YAMLError) as exc:
+            raise HostError(f"kubeconfig {path}: {exc}") from None
+        if not isinstance(doc, dict):
+            continue
+        base = os.path.dirname(os.path.abspath(path))
+        for name, c in _named(doc.get("clusters")).items():
+            clusters.setdefault(name, (base, c.get("cluster") or {}))
+        for name, u in _named(doc.get("users")).items():
+            users.setdefault(name, (base, u.get("user") or {}))
+        for name, c in _named(doc.get("contexts")).items():
+            contexts.setdefault(name, c.get("context") or {})
+        if not current and isinstance(doc.get("current-context"), str):
+            current = doc["current-context"]
+    if not current:
+        return None
+    ctx = contexts.get(current)
+    if ctx is None:
+        raise HostError(f'kubeconfig: context was not found for specified context: {current}')
+    cbase, cl = clusters.get(str(ctx.get("cluster", "")), ("", {}))
+    ubase, us = users.get(str(ctx.get("user", "")), ("", {}))
+    if not cl.get("server"):
+        return None
+    if us.get("exec") or us.get("auth-provider"):
+        raise HostError("kubeconfig: credential plugins (exec/auth-provider) need a process; not run natively")
+    return _Config(
+        server=str(cl["server"]),
+        namespace=str(ctx.get("namespace") or "default"),
+        ca_file=_resolve(cbase, cl.get("certificate-authority")),
+        ca_data=_b64(cl.get("certificate-authority-data")),
+        insecure=bool(cl.get("insecure-skip-tls-verify")),
+        tls_server_name=cl.get("tls-server-name") or None,
+        cert_file=_resolve(ubase, us.get("client-certificate")),
+        key_file=_resolve(ubase, us.get("client-key")),
+        cert_data=_b64(us.get("client-certificate-data")),
+        key_data=_b64(us.get("client-key-data")),
+        token=us.get("token") or None,
+        token_file=_resolve(ubase, us.get("tokenFile")),
+        username=us.get("username") or None,
+        password=us.get("password") or None,
+    )
+
+
+def discover_config(env: Mapping[str, str]) -> _Config:
+    """kubectl's configuration search: $KUBECONFIG, ~/.kube/config, in-cluster, localhost:8080."""
+    kc = env.get("KUBECONFIG")
+    if kc:
+        paths = [p for p in kc.split(os.pathsep) if p]
+    else:
+        home = env.get("HOME") or os.path.expanduser("~")
+        paths = [os.path.join(home, ".kube", "config")]
+    cfg = load_kubeconfig(paths)
+    if cfg is not None:
+        return cfg
+    host, port = env.get("KUBERNETES_SERVICE_HOST"), env.get("KUBERNETES_SERVICE_PORT")
+    if host and port and os.path.exists(os.path.join(SA_DIR, "token")):
+        ns = env.get("POD_NAMESPACE")
+        if not ns:
+            try:
+                with open(os.path.join(SA_DIR, "namespace"), encoding="utf-8") as f:
+                    ns = f.read().strip()
+            except OSError:
+                ns = ""
+        h = f"[{host}]" if ":" in host else host
+        return _Config(
+            server=f"https://{h}:{port}",
+            namespace=ns or "default",
+            ca_file=os.path.join(SA_DIR, "ca.crt"),
+            token_file=os.path.join(SA_DIR, "token"),
+        )
+    return _Config(server=DEFAULT_SERVER)
+
+
+class LiveCluster:
+    """The cluster kubectl would talk to from this process (configuration read lazily)."""
+
+    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+        self._env = dict(env if env is not None else os.environ)
+        self._cfg: _Config | None = None
+        self._ctx: ssl.SSLContext | None = None
+
+    def _config(self) -> _Config:
+        if self._cfg is None:
+            self._cfg = discover_config(self._env)
+        return self._cfg
+
+    @property
+    def namespace(self) -> str:
+        return self._config().namespace
+
+    def _ssl(self, cfg: _Config) -> ssl.SSLContext:
+        if self._ctx is not None:
+            return self._ctx
+        ctx = ssl.create_default_context()
+        if cfg.insecure:
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+        elif cfg.ca_data is not None:
+            ctx = ssl.create_default_context(cadata=cfg.ca_data.decode("ascii", "replace"))
+        elif cfg.ca_file:
+            try:
+                ctx = ssl.create_default_context(cafile=cfg.ca_file)
+            except (OSError, ssl.SSLError) as exc:
+                raise HostError(f"cluster: cannot load CA {cfg.ca_file}: {exc}") from None
+        try:
+            if cfg.cert_data is not None or cfg.key_data is not None:
+                with tempfile.TemporaryDirectory(prefix="kubecis-") as d:
+                    cert, key = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
+                    for p, data in ((cert, cfg.cert_data), (key, cfg.key_data)):
+                        fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                        with os.fdopen(fd, "wb") as f:
+                            f.write(data or b"")
+                    ctx.load_cert_chain(cert, key)
+            elif cfg.cert_file and cfg.key_file:
+                ctx.load_cert_chain(cfg.cert_file, cfg.key_file)
+        except (OSError, ssl.SSLError) as exc:
+            raise HostError(f"cluster: cannot load client certificate: {exc}") from None
+        self._ctx = ctx
+        return ctx
+
+    def _headers(self, cfg: _Config) -> dict[str, str]:
+        h = {"User-Agent": "kubectl (kubecis native)"}
+        token = cfg.token
+        if cfg.token_file and not token:
+            try:
+                with open(cfg.token_file, encoding="utf-8") as f:
+                    token = f.read().strip()
+            except OSError as exc:
+                raise HostError(f"cluster: cannot read token {cfg.token_file}: {exc.strerror}") from None
+        if token:
+            h["Authorization"] = f"Bearer {token}"
+        elif cfg.username is not None:
+            cred = base64.b64encode(f"{cfg.username}:{cfg.password or ''}".encode()).decode()
+            h["Authorization"] = f"Basic {cred}"
+        return h
+
+    def _request(self, method: str, path: str, body: bytes | None, headers: dict[str, str]) -> tuple[int, bytes]:
+        cfg = self._config()
+        u = urllib.parse.urlsplit(cfg.server)
+        if u.scheme not in ("http", "https") or not u.hostname:
+            raise HostError(f"cluster: unsupported server URL {cfg.server}")
+        conn: http.client.HTTPConnection
+        if u.scheme == "https":
+            ctx = self._ssl(cfg)
+            conn = http.client.HTTPSConnection(u.hostname, u.port or 443, timeout=TIMEOUT, context=ctx)
+            if cfg.tls_server_name:
+                raise HostError("cluster: tls-server-name is not supported natively")
+        else:
+            conn = http.client.HTTPConnection(u.hostname, u.port or 80, timeout=TIMEOUT)
+        full = (u.path.rstrip("/") + path) if u.path not in ("", "/") else path
+        try:
+            h = {**self._headers(cfg), **headers}
+            conn.request(method, full, body=body, headers=h)
+            resp = conn.getresponse()
+            return resp.status, resp.read()
+        except ConnectionRefusedError:
+            raise ClusterUnreachable(u.netloc, cfg.server) from None
+        except (OSError, http.client.HTTPException, ssl.SSLError) as exc:
+            raise HostError(f"cluster: unable to connect to the server {u.netloc}: {exc}") from None
+        finally:
+            conn.close()
+
+    def get(self, path: str, query: Mapping[str, str] | None = None, *, table: bool = False) -> tuple[int, bytes]:
+        q = "?" + urllib.parse.urlencode(sorted(query.items())) if query else ""
+        accept = TABLE_ACCEPT if table else "application/json"
+        return self._request("GET", path + q, None, {"Accept": accept})
+
+    def post(
+        self, path: str, body: bytes, impersonate: str | None = None, groups: Sequence[str] = ()
+    ) -> tuple[int, bytes]:
+        headers = {"Accept": "application/json", "Content-Type": "application/json"}
+        if impersonate is not None:
+            headers["Impersonate-User"] = impersonate
+        if groups:
+            raise HostError("cluster: impersonating groups is not supported natively")
+        return self._request("POST", path, body, headers)
+
+
+class NoCluster:
+    """kubectl with no configuration and nothing listening on localhost:8080."""
+
+    namespace = "default"
+
+    def get(self, path: str, query: Mapping[str, str] | None = None, *, table: bool = False) -> tuple[int, bytes]:
+        raise ClusterUnreachable("localhost:8080", DEFAULT_SERVER)
+
+    def post(
+        self, path: str, body: bytes, impersonate: str | None = None, groups: Sequence[str] = ()
+    ) -> tuple[int, bytes]:
+        raise ClusterUnreachable("localhost:8080", DEFAULT_SERVER)
+
+
+class EmptyCluster:
+    """A reachable cluster serving no resources (every object is NotFound; every access review says no).
+
+    Used to dry-run scripts for the static coverage check, so that kubectl/oc forms are exercised
+    without a real API server.
+    """
+
+    namespace = "default"
+
+    def get(self, path: str, query: Mapping[str, str] | None = None, *, table: bool = False) -> tuple[int, bytes]:
+        if path == "/api":
+            return 200, b'{"kind":"APIVersions","versions":[]}'
+        if path == "/apis":
+            return 200, b'{"kind":"APIGroupList","apiVersion":"v1","groups":[]}'
+        status = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                  "message": "the server could not find the requested resource", "reason": "NotFound", "code": 404}
+        return 404, json.dumps(status).encode()
+
+    def post(
+        self, path: str, body: bytes, impersonate: str | None = None, groups: Sequence[str] = ()
+    ) -> tuple[int, bytes]:
+        return 201, b'{"kind":"SelfSubjectAccessReview","status":{"allowed":false}}'
+
+
+# --------------------------------------------------------------------------- record / replay
+
+MARKER = "REDACTED-BY-KUBECIS"
+_SECRET_KEYS = {"token", "password", "client-key-data", "id-token", "refresh-token", "secret", "privateKey"}
+
+
+def _redact_value(v: Any, secret_obj: bool = False) -> Any:
+    from kubecis.host.snapshot import redact
+
+    if isinstance(v, dict):
+        is_secret = v.get("kind") == "Secret"
+        out: dict[str, Any] = {}
+        for k, x in v.items():
+            if is_secret and k in ("data", "stringData") and isinstance(x, dict):
+                enc = base64.b64encode(MARKER.encode()).decode() if k == "data" else MARKER
+                out[k] = {kk: enc for kk in x}
+            elif k in _SECRET_KEYS and isinstance(x, str) and x:
+                out[k] = MARKER
+            else:
+                out[k] = _redact_value(x)
+        return out
+    if isinstance(v, list):
+        return [_redact_value(x) for x in v]
+    if isinstance(v, str) and "\n" in v:
+        return redact(v.encode("utf-8", "surrogateescape")).decode("utf-8", "surrogateescape")
+    return v
+
+
+def redact_api_body(body: bytes) -> bytes:
+    """An API response with secret material replaced (JSON re-encoded; non-JSON through the text redactor)."""
+    from kubecis.host.snapshot import redact
+
+    try:
+        doc = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return redact(body)
+    if isinstance(doc, dict) and doc.get("kind") == "SecretList" and isinstance(doc.get("items"), list):
+        doc["items"] = [dict(it, kind="Secret") if isinstance(it, dict) else it for it in doc["items"]]
+        red = _redact_value(doc)
+        for it in red["items"]:
+            if isinstance(it, dict):
+                it.pop("kind", None)
+        return json.dumps(red, separators=(",", ":")).encode()
+    return json.dumps(_redact_value(doc), separators=(",", ":")).encode()
+
+
+def _get_key(path: str, query: Mapping[str, str] | None, table: bool) -> str:
+    return json.dumps(["api", "GET", path, sorted((query or {}).items()), table])
+
+
+def _post_key(path: str, body: bytes, impersonate: str | None, groups: Sequence[str]) -> str:
+    return json.dumps(["api", "POST", path, body.decode("utf-8", "replace"), impersonate, list(groups)])
+
+
+class RecordingCluster:
+    """Forwards to ``inner`` and records every answer into ``entries`` (a RecordingHost's entries)."""
+
+    def __init__(self, inner: Cluster, entries: dict[str, Any]) -> None:
+        self.inner = inner
+        self.entries = entries
+
+    @property
+    def namespace(self) -> str:
+        ns = self.inner.namespace
+        self.entries[json.dumps(["api", "namespace"])] = {"ok": ns}
+        return ns
+
+    def _rec(self, key: str, fn: Any) -> tuple[int, bytes]:
+        try:
+            status, body = fn()
+        except ClusterUnreachable as exc:
+            self.entries[key] = {"refused": exc.host, "url": exc.url}
+            raise
+        self.entries[key] = {"status": status, "body": base64.b64encode(redact_api_body(body)).decode()}
+        return status, body
+
+    def get(self, path: str, query: Mapping[str, str] | None = None, *, table: bool = False) -> tuple[int, bytes]:
+        return self._rec(_get_key(path, query, table), lambda: self.inner.get(path, query, table=table))
+
+    def post(
+        self, path: str, body: bytes, impersonate: str | None = None, groups: Sequence[str] = ()
+    ) -> tuple[int, bytes]:
+        return self._rec(
+            _post_key(path, body, impersonate, groups), lambda: self.inner.post(path, body, impersonate, groups)
+        )
+
+
+class SnapshotCluster:
+    """Replays the ``api`` entries of a snapshot; a request never recorded raises NotInSnapshot."""
+
+    def __init__(self, entries: Mapping[str, Any]) -> None:
+        self._entries = {k: v for k, v in entries.items() if k.startswith('["api"')}
+
+    @classmethod
+    def from_host(cls, host: object) -> SnapshotCluster:
+        """The api entries of the document a SnapshotHost replays."""
+        entries = getattr(host, "_entries", None)
+        return cls(entries if isinstance(entries, dict) else {})
+
+    @property
+    def namespace(self) -> str:
+        v = self._entries.get(json.dumps(["api", "namespace"]))
+        if not isinstance(v, dict):
+            raise NotInSnapshot("api: current namespace")
+        return str(v.get("ok", "default"))
+
+    def _get(self, key: str, what: str) -> tuple[int, bytes]:
+        v = self._entries.get(key)
+        if v is None:
+            raise NotInSnapshot(f"api {what}")
+        if not isinstance(v, dict):
+            raise HostError(f"corrupt snapshot entry for api {what}")
+        if "refused" in v:
+            raise ClusterUnreachable(str(v["refused"]), str(v.get("url", "")))
+        return int(v.get("status", 0)), base64.b64decode(str(v.get("body", "")))
+
+    def get(self, path: str, query: Mapping[str, str] | None = None, *, table: bool = False) -> tuple[int, bytes]:
+        q = "?" + urllib.parse.urlencode(sorted(query.items())) if query else ""
+        return self._get(_get_key(path, query, table), f"GET {path}{q}")
+
+    def post(
+        self, path: str, body: bytes, impersonate: str | None = None, groups: Sequence[str] = ()
+    ) -> tuple[int, bytes]:
+        return self._get(_post_key(path, body, impersonate, groups), f"POST {path}")
+
+
+# --------------------------------------------------------------------------- discovery
+
+
+@dataclass(frozen=True)
+class APIResource:
+    group: str
+    version: str
+    name: str  # plural resource name
+    kind: str
+    namespaced: bool
+    singular: str = ""
+    short_names: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    verbs: tuple[str, ...] = field(default=())
+
+    @property
+    def group_version(self) -> str:
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+    def collection(self, namespace: str | None) -> str:
+        base = f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
+        if self.namespaced and namespace is not None:
+            return f"{base}/namespaces/{urllib.parse.quote(namespace, safe='')}/{self.name}"
+        return f"{base}/{self.name}"
+
+
+class Discovery:
+    """The API resources a cluster serves, in kubectl's resolution order (legacy discovery)."""
+
+    def __init__(self, cluster: Cluster) -> None:
+        self.cluster = cluster
+        self._resources: list[APIResource] | None = None
+
+    def _json(self, path: str) -> Any:
+        status, body = self.cluster.get(path)
+        if status != 200:
+            raise HostError(f"cluster: discovery {path} answered HTTP {status}")
+        try:
+            return json.loads(body)
+        except ValueError:
+            raise HostError(f"cluster: discovery {path}: invalid JSON") from None
+
+    def resources(self) -> list[APIResource]:
+        if self._resources is not None:
+            return self._resources
+        gvs: list[tuple[str, str]] = []
+        core = self._json("/api")
+        for v in core.get("versions") or []:
+            gvs.append(("", str(v)))
+        groups = self._json("/apis")
+        for g in groups.get("groups") or []:
+            pref = (g.get("preferredVersion") or {}).get("version")
+            versions = [str(v.get("version")) for v in g.get("versions") or []]
+            ordered = ([pref] if pref in versions else []) + [v for v in versions if v != pref]
+            for v in ordered:
+                gvs.append((str(g.get("name")), v))
+        out: list[APIResource] = []
+        for group, version in gvs:
+            path = f"/apis/{group}/{version}" if group else f"/api/{version}"
+            doc = self._json(path)
+            for r in doc.get("resources") or []:
+                name = str(r.get("name", ""))
+                if not name or "/" in name:
+                    continue
+                out.append(
+                    APIResource(
+                        group=group,
+                        version=version,
+                        name=name,
+                        kind=str(r.get("kind", "")),
+                        namespaced=bool(r.get("namespaced")),
+                        singular=str(r.get("singularName") or ""),
+                        short_names=tuple(r.get("shortNames") or ()),
+                        categories=tuple(r.get("categories") or ()),
+                        verbs=tuple(r.get("verbs") or ()),
+                    )
+                )
+        self._resources = out
+        return out
+
+    def resolve(self, arg: str) -> APIResource | None:
+        """kubectl's RESTMapper for one resource argument (``name``, ``name.group`` or ``name.version.group``)."""
+        arg = arg.lower()
+        res = self.resources()
+        cands: list[tuple[str, str | None, str | None]] = [(arg, None, None)]
+        if "." in arg:
+            n, _, rest = arg.partition(".")
+            if "." in rest:
+                v, _, g = rest.partition(".")
+                cands.insert(0, (n, v, g))
+            cands.insert(1 if len(cands) > 1 else 0, (n, None, rest))
+        for name, version, group in cands:
+            for how in range(3):
+                for r in res:
+                    if group is not None and r.group != group:
+                        continue
+                    if version is not None and r.version != version:
+                        continue
+                    if how == 0 and r.name == name:
+                        return r
+                    if how == 1 and (r.singular == name or (not r.singular and r.kind.lower() == name)):
+                        return r
+                    if how == 2 and name in r.short_names:
+                        return r
+        return None
+
+    def category(self, name: str) -> list[APIResource]:
+        """Resources in a category (``all``), first version of each group/resource only."""
+        seen: set[tuple[str, str]] = set()
+        out: list[APIResource] = []
+        for r in self.resources():
+            if name in r.categories and (r.group, r.name) not in seen:
+                seen.add((r.group, r.name))
+                out.append(r)
+        return out
+
+

@@ -1,0 +1,153 @@
+"""The Cluster layer: kubeconfig resolution, discovery, record/replay with redaction."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from kubecis.audit.native import NativeExecutor
+from kubecis.errors import HostError
+from kubecis.host.cluster import (
+    ClusterUnreachable,
+    Discovery,
+    LiveCluster,
+    NoCluster,
+    RecordingCluster,
+    SnapshotCluster,
+    discover_config,
+    load_kubeconfig,
+    redact_api_body,
+)
+from kubecis.host.live import LiveHost
+from kubecis.host.snapshot import RecordingHost, SnapshotHost
+from tests.audit import test_kubectl_server as _server
+from tests.audit.test_kubectl_server import FakeAPI
+
+fake_api = _server.fake_api  # the module-scoped fixture
+
+
+def _write(p: Path, text: str) -> Path:
+    p.write_text(text)
+    return p
+
+
+def test_kubeconfig_merge_first_wins_and_relative_paths(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    a = _write(tmp_path / "sub" / "a", """
+current-context: one
+contexts:
+- name: one
+  context: {cluster: c1, user: u1, namespace: ns1}
+clusters:
+- name: c1
+  cluster: {server: "https://10.0.0.1:6443", certificate-authority: ca.crt}
+""")
+    b = _write(tmp_path / "b", """
+current-context: two
+users:
+- name: u1
+  user: {client-certificate: certs/u.crt, client-key: /abs/u.key, token: t0k}
+clusters:
+- name: c1
+  cluster: {server: "https://ignored"}
+""")
+    cfg = load_kubeconfig([str(a), str(tmp_path / "missing"), str(b)])
+    assert cfg is not None
+    assert cfg.server == "https://10.0.0.1:6443"
+    assert cfg.namespace == "ns1"
+    assert cfg.ca_file == str(tmp_path / "sub" / "ca.crt")
+    assert cfg.cert_file == str(tmp_path / "certs" / "u.crt")
+    assert cfg.key_file == "/abs/u.key"
+    assert cfg.token == "t0k"
+
+
+def test_kubeconfig_exec_plugin_is_not_run(tmp_path: Path) -> None:
+    k = _write(tmp_path / "k", """
+current-context: x
+contexts: [{name: x, context: {cluster: c, user: u}}]
+clusters: [{name: c, cluster: {server: "https://h"}}]
+users: [{name: u, user: {exec: {command: aws}}}]
+""")
+    with pytest.raises(HostError, match="credential plugins"):
+        load_kubeconfig([str(k)])
+
+
+def test_no_configuration_is_localhost_8080(tmp_path: Path) -> None:
+    cfg = discover_config({"HOME": str(tmp_path)})
+    assert (cfg.server, cfg.namespace) == ("http://localhost:8080", "default")
+
+
+def test_no_cluster_refuses() -> None:
+    with pytest.raises(ClusterUnreachable) as e:
+        NoCluster().get("/api")
+    assert e.value.host == "localhost:8080"
+
+
+def test_discovery_resolution(fake_api: FakeAPI) -> None:
+    d = Discovery(LiveCluster(fake_api.env()))
+    for arg, want in [("pods", "pods"), ("pod", "pods"), ("po", "pods"), ("cm", "configmaps"),
+                      ("sa", "serviceaccounts"), ("scc", "securitycontextconstraints"),
+                      ("clusterrolebindings", "clusterrolebindings"),
+                      ("kubeapiservers.operator.openshift.io", "kubeapiservers"), ("KubeAPIServer", "kubeapiservers"),
+                      ("roles.v1.rbac.authorization.k8s.io", "roles"), ("netpol", "networkpolicies")]:
+        r = d.resolve(arg)
+        assert r is not None and r.name == want, arg
+    assert d.resolve("nosuch") is None
+    assert d.resolve("pods.apps") is None
+    assert [r.name for r in d.category("all")] == ["pods"]
+    assert LiveCluster(fake_api.env()).namespace == "app"
+
+
+def test_record_replay_identical_and_redacted(fake_api: FakeAPI, tmp_path: Path) -> None:
+    env = fake_api.env()
+    scripts = [
+        "kubectl get pods -A -o json",
+        "kubectl get secrets -n app -o json; kubectl get secret db -n app -o jsonpath='{.data.password}'",
+        "kubectl auth can-i create pods --all-namespaces --as=system:authenticated",
+        "kubectl get cm config -o jsonpath='{.data}'",
+        "kubectl get nope; kubectl get pods",
+    ]
+    rh = RecordingHost(LiveHost())
+    rec = RecordingCluster(LiveCluster(env), rh.entries)
+    live = [NativeExecutor(rh, env=env, cluster=rec).run(s) for s in scripts]
+    assert all(r.not_run == "" for r in live)
+    path = tmp_path / "snap.json.gz"
+    rh.save(str(path))
+    raw = gzip.decompress(path.read_bytes())
+    assert b"hunter2" not in raw and base64.b64encode(b"hunter2") not in raw
+    snap = SnapshotHost.load(str(path))
+    cluster = SnapshotCluster.from_host(snap)
+    replay = [NativeExecutor(snap, env=env, cluster=cluster).run(s) for s in scripts]
+    for s, a, b in zip(scripts, live, replay, strict=True):
+        if "secret" in s:
+            assert b.output.count("REDACTED-BY-KUBECIS") or "UkVEQUNURUQtQlktS1VCRUNJUw" in b.output
+            continue
+        assert (a.output, a.returncode) == (b.output, b.returncode), s
+    missing = NativeExecutor(snap, env=env, cluster=cluster).run("kubectl get nodes -o json")
+    assert missing.not_run.startswith("not in snapshot: api GET /api/v1/nodes")
+
+
+def test_recorded_refusal_replays(tmp_path: Path) -> None:
+    entries: dict[str, object] = {}
+    rec = RecordingCluster(NoCluster(), entries)
+    a = NativeExecutor(LiveHost(), cluster=rec).run("kubectl get --raw /healthz")
+    b = NativeExecutor(LiveHost(), cluster=SnapshotCluster(entries)).run("kubectl get --raw /healthz")
+    assert (a.output, a.returncode) == (b.output, b.returncode) == (
+        "The connection to the server localhost:8080 was refused - did you specify the right host or port?\n", 1)
+
+
+def test_redact_api_body() -> None:
+    secret_list = {"kind": "SecretList", "apiVersion": "v1", "items": [
+        {"metadata": {"name": "s"}, "data": {"k": "c2VjcmV0"}, "stringData": {"x": "y"}}]}
+    out = json.loads(redact_api_body(json.dumps(secret_list).encode()))
+    assert out["items"][0]["data"] == {"k": base64.b64encode(b"REDACTED-BY-KUBECIS").decode()}
+    assert "kind" not in out["items"][0]
+    cm = {"kind": "ConfigMap", "data": {"kubeconfig": "users:\n- user:\n    token: abc\n", "plain": "x"},
+          "status": {"token": "xyz"}}
+    out = json.loads(redact_api_body(json.dumps(cm).encode()))
+    assert "abc" not in out["data"]["kubeconfig"] and out["data"]["plain"] == "x"
+    assert out["status"]["token"] == "REDACTED-BY-KUBECIS"
