@@ -151,3 +151,35 @@ def test_redact_api_body() -> None:
     out = json.loads(redact_api_body(json.dumps(cm).encode()))
     assert "abc" not in out["data"]["kubeconfig"] and out["data"]["plain"] == "x"
     assert out["status"]["token"] == "REDACTED-BY-KUBECIS"
+
+
+def test_cli_record_then_replay_policies(fake_api: FakeAPI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """`snapshot record` stores the API answers; `run --snapshot` replays them with identical results."""
+    from kubecis.cli.main import main
+
+    for k, v in fake_api.env().items():
+        if k != "PATH":
+            monkeypatch.setenv(k, v)
+    snap = tmp_path / "node.snap"
+    args = ["--benchmark", "cis-1.12", "--targets", "policies"]
+    assert main(["snapshot", "record", "-o", str(snap), *args]) == 0
+    capsys.readouterr()
+    main(["run", *args, "--executor", "native", "--json", "--include-test-output"])
+    live = json.loads(capsys.readouterr().out)
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "nothing-here"))
+    main(["run", *args, "--snapshot", str(snap), "--json", "--include-test-output"])
+    replay = json.loads(capsys.readouterr().out)
+    assert replay == live
+    outputs = [r.get("actual_value", "") for c in live["Controls"] for t in c["tests"] for r in t["results"]
+               if r["test_number"] in ("5.1.2", "5.1.4")]
+    assert any("canCreatePodsAsSystemAuthenticated: yes" in o for o in outputs), outputs
+    assert b"hunter2" not in gzip.decompress(snap.read_bytes())
+
+
+def test_root_has_no_cluster(tmp_path: Path) -> None:
+    from kubecis.cli.common import build_host, make_cluster
+
+    host, live = build_host(root=tmp_path)
+    assert make_cluster(host, live=live) is None
+    assert isinstance(make_cluster(LiveHost(), live=True), LiveCluster)

@@ -59,7 +59,10 @@ def record(
                     allow_tools=False),
         rec,
     )
-    result = run_plan(plan, NativeExecutor(rec), Filters())
+    from kubecis.host.cluster import LiveCluster, RecordingCluster
+
+    cluster = RecordingCluster(LiveCluster(), rec.entries)  # kubectl/oc answers go into the same document
+    result = run_plan(plan, NativeExecutor(rec, cluster=cluster), Filters())
     doc = rec.document()
     doc["recorded"] = {"benchmark": plan.selection.benchmark, "targets": [t.target for t in plan.targets]}
     save_document(doc, output)
