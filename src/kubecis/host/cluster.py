@@ -27,12 +27,14 @@ Implementations:
 from __future__ import annotations
 
 import base64
+import contextlib
 import http.client
 import json
 import os
 import ssl
 import tempfile
 import urllib.parse
+import weakref
 from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -518,6 +520,10 @@ class APIResource:
         return f"{base}/{self.name}"
 
 
+# resources per cluster object: kubectl caches discovery too, and audits call kubectl in loops
+_DISCOVERY: weakref.WeakKeyDictionary[Any, list[APIResource]] = weakref.WeakKeyDictionary()
+
+
 class Discovery:
     """The API resources a cluster serves, in kubectl's resolution order (legacy discovery)."""
 
@@ -535,6 +541,10 @@ class Discovery:
             raise HostError(f"cluster: discovery {path}: invalid JSON") from None
 
     def resources(self) -> list[APIResource]:
+        if self._resources is not None:
+            return self._resources
+        with contextlib.suppress(TypeError):  # TypeError: not weakly referenceable, no cache
+            self._resources = _DISCOVERY.get(self.cluster)
         if self._resources is not None:
             return self._resources
         gvs: list[tuple[str, str]] = []
@@ -570,6 +580,8 @@ class Discovery:
                     )
                 )
         self._resources = out
+        with contextlib.suppress(TypeError):
+            _DISCOVERY[self.cluster] = out
         return out
 
     def resolve(self, arg: str) -> APIResource | None:
