@@ -71,6 +71,20 @@ OBJECTS: dict[tuple[str, str], list[dict[str, Any]]] = {
     ],
     ("", "configmaps"): [
         {"metadata": _meta("config", "app"), "data": {"config.yaml": '{"apiServerArguments":{"a":["b"]}}'}},
+        {"metadata": _meta("tricky", "app", annotations={"a10": "x", "a9": "y", "a-b": "", "a_b": "1", "A": "true",
+                                                          "x1": "no", "10": "0x1F", "9": "1.5", "00a": "~"}),
+         "data": {
+             "long": "word " * 30 + "end", "longquote": "'" + "quoted words here " * 8,
+             "colon": "a: b", "hash": "a #b", "dash": "- x", "lead": " x", "trail": "x ", "tab": "a\tb",
+             "multi": "line1\nline2\n", "multi-nochomp": "l1\n\nl3", "multi-keep": "l1\n\n", "multi-lead": " l1\nl2",
+             "multi-trail-space": "l1 \nl2", "unicode": "h\u00e9llo \u2603",
+             "emoji": "x \U0001F600", "json": '{"k": [1, 2], "s": "v"}',
+             "star": "*x", "pct": "%x", "dquote": '"x"', "num": "0755", "float": "1e3", "date": "2024-01-02",
+             "empty": "", "dots": "...", "q": "?x", "qs": "? x", "bs": "a\\b", "at": "@x", "bang": "!x",
+             "long-dq": "x\ty " * 30,
+         },
+         "binaryData": None, "nested": {"list": [{"a": 1, "b": [1, 2.5, None, True, {}, []]}, [1, [2]], "s"],
+                                       "emptymap": {}, "emptylist": [], "big": 1e21, "small": 1.5e-7, "f": 2.0}},
     ],
     ("", "secrets"): [
         {"metadata": _meta("db", "app"), "type": "Opaque", "data": {"password": base64.b64encode(b"hunter2").decode()}},
