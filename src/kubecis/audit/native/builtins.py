@@ -6,7 +6,7 @@ import re
 import stat as _stat
 from collections.abc import Callable
 
-from kubecis.audit.native.interp import ExitShell, Out, ReturnFunc, Shell, Stream, dec, enc
+from kubecis.audit.native.interp import ExitShell, LoopControl, Out, ReturnFunc, Shell, Stream, dec, enc
 from kubecis.audit.native.parser import Unsupported
 
 Builtin = Callable[[Shell, list[str], Stream, Out, Out], int]
@@ -269,32 +269,37 @@ def run_test(sh: Shell, name: str, args: list[str], err: Out, bash: bool = False
         if p.i != len(args):
             raise _TestError(f"{args[max(p.i - 1, 0)]}: unexpected operator")
     except _TestError as e:
-        sh.diag(f"{name}: {e}", err)
+        msg = str(e)
+        sh.diag(f"{name}: {msg.removeprefix(': ')}", err)
         return 2
     return 0 if r else 1
 
 
 def b_test(sh: Shell, argv: list[str], fin: Stream, out: Out, err: Out) -> int:
-    if "==" in argv[1:]:
-        raise Unsupported("test ==")
     return run_test(sh, "test", argv[1:], err)
 
 
 def b_bracket(sh: Shell, argv: list[str], fin: Stream, out: Out, err: Out) -> int:
+    """dash's ``[``: bash's ``==`` is no operator there ("unexpected operator", status 2)."""
     if argv[-1] != "]":
         sh.diag("[: missing ]", err)
         return 2
-    if "==" in argv[1:-1]:
-        raise Unsupported("[ == ]")
     return run_test(sh, "[", argv[1:-1], err)
 
 
 def b_dbracket(sh: Shell, argv: list[str], fin: Stream, out: Out, err: Out) -> int:
-    """busybox ash's ``[[``: test with a closing ``]]`` (words already expanded)."""
-    if argv[-1] != "]]":
-        sh.diag("[[: missing ]]", err)
-        return 2
-    return run_test(sh, "[[", argv[1:-1], err, bash=True)
+    """bash's ``[[`` is no command in dash: "[[: not found", status 127 (unless a file of that name exists)."""
+    if sh._on_path(argv[0]):
+        raise Unsupported("command [[")
+    sh.diag(f"{argv[0]}: not found", err)
+    return 127
+
+
+def b_pwd(sh: Shell, argv: list[str], fin: Stream, out: Out, err: Out) -> int:
+    if len(argv) > 1:
+        raise Unsupported("pwd options")
+    out.write(enc(sh.cwd + "\n"))
+    return 0
 
 
 def b_true(sh: Shell, argv: list[str], fin: Stream, out: Out, err: Out) -> int:
@@ -315,9 +320,200 @@ def b_exit(sh: Shell, argv: list[str], fin: Stream, out: Out, err: Out) -> int:
 
 
 def b_return(sh: Shell, argv: list[str], fin: Stream, out: Out, err: Out) -> int:
+    if len(argv) > 1 and not argv[1].isdigit():
+        raise Unsupported("return with a non-numeric status")
+    status = int(argv[1]) & 0xFF if len(argv) > 1 else sh.status
     if sh.depth == 0:
-        raise Unsupported("return outside a function")
-    raise ReturnFunc(int(argv[1]) & 0xFF if len(argv) > 1 and argv[1].isdigit() else sh.status)
+        raise ExitShell(status)  # dash: return outside a function ends the script
+    raise ReturnFunc(status)
+
+
+def _loop_count(sh: Shell, argv: list[str], err: Out) -> int | None:
+    if len(argv) > 2:
+        raise Unsupported(f"{argv[0]} with several arguments")
+    if len(argv) == 2:
+        if not argv[1].isdigit() or int(argv[1]) == 0:
+            raise Unsupported(f"{argv[0]} {argv[1]}")
+        return int(argv[1])
+    return 1
+
+
+def b_break(sh: Shell, argv: list[str], fin: Stream, out: Out, err: Out) -> int:
+    n = _loop_count(sh, argv, err)
+    if sh.loop_depth == 0 or n is None:
+        return 0
+    raise LoopControl(argv[0] == "continue", min(n, sh.loop_depth))
+
+
+def b_local(sh: Shell, argv: list[str], fin: Stream, out: Out, err: Out) -> int:
+    if not sh.locals or sh.depth == 0:
+        sh.diag("local: not in a function", err)
+        raise ExitShell(2)
+    frame = sh.locals[-1]
+    for a in argv[1:]:
+        name, eq, value = a.partition("=")
+        if not re.fullmatch(r"[A-Za-z_]\w*", name):
+            raise Unsupported("local with a bad name")
+        if name not in frame:
+            frame[name] = sh.vars.get(name)
+        if eq:
+            sh.vars[name] = value
+    return 0
+
+
+def b_cd(sh: Shell, argv: list[str], fin: Stream, out: Out, err: Out) -> int:
+    args = argv[1:]
+    if len(args) != 1 or args[0].startswith("-") or not args[0]:
+        raise Unsupported("cd other than cd DIR")
+    target = sh.abspath(args[0])
+    try:
+        st = sh.host.stat(target)
+        ok = _stat.S_ISDIR(st.mode)
+    except OSError:
+        ok = False
+    if not ok:
+        sh.diag(f"cd: can't cd to {args[0]}", err)
+        return 2
+    import posixpath
+
+    sh.cwd = posixpath.normpath(target)
+    if sh.cwd.startswith("//"):
+        sh.cwd = "/" + sh.cwd.lstrip("/")
+    return 0
+
+
+class ArithError(Exception):
+    pass
+
+
+_ARITH_TOKEN = re.compile(
+    r"\s*(?:(0[xX][0-9a-fA-F]+|[0-9]+)|([A-Za-z_]\w*)|(<<|>>|<=|>=|==|!=|&&|\|\||[-+*/%<>&^|!~()?:]))"
+)
+
+
+def _arith_int(text: str) -> int:
+    t = text.strip(" \t\n")
+    m = re.fullmatch(r"([-+]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)", t)
+    if not m:
+        raise ArithError(f"Illegal number: {text}")
+    digits = m.group(2)
+    if digits.lower().startswith("0x"):
+        v = int(digits, 16)
+    elif digits.startswith("0") and len(digits) > 1:
+        v = int(digits, 8)
+    else:
+        v = int(digits)
+    return -v if m.group(1) == "-" else v
+
+
+def eval_arith(text: str, env: dict[str, str]) -> int:
+    """dash's $((...)) over intmax_t: literals, variables, C operators (no assignment)."""
+    toks: list[tuple[str, str]] = []
+    pos = 0
+    while pos < len(text):
+        if not text[pos:].strip():
+            break
+        m = _ARITH_TOKEN.match(text, pos)
+        if not m:
+            raise Unsupported(f"arithmetic expression {text!r}")
+        if m.group(1):
+            toks.append(("num", m.group(1)))
+        elif m.group(2):
+            toks.append(("var", m.group(2)))
+        else:
+            toks.append(("op", m.group(3)))
+        pos = m.end()
+    if not toks:
+        raise Unsupported("empty arithmetic expression")
+    i = 0
+
+    def peek() -> str | None:
+        return toks[i][1] if i < len(toks) and toks[i][0] == "op" else None
+
+    def primary() -> int:
+        nonlocal i
+        if i >= len(toks):
+            raise Unsupported("arithmetic expression: expecting primary")
+        kind, val = toks[i]
+        i += 1
+        if kind == "num":
+            if val.lower().startswith("0x"):
+                return int(val, 16)
+            if val.startswith("0") and len(val) > 1:
+                if not re.fullmatch(r"0[0-7]+", val):
+                    raise Unsupported("arithmetic: bad octal")
+                return int(val, 8)
+            return int(val)
+        if kind == "var":
+            if i < len(toks) and toks[i][0] == "op" and toks[i][1] in ("=",):
+                raise Unsupported("arithmetic assignment")
+            raw = env.get(val, "")
+            return _arith_int(raw) if raw.strip(" \t\n") else 0
+        if val == "(":
+            r = ternary()
+            if peek() != ")":
+                raise Unsupported("arithmetic expression: missing )")
+            i += 1
+            return r
+        if val in ("-", "+", "!", "~"):
+            v = primary()
+            return {"-": -v, "+": v, "!": int(not v), "~": ~v}[val]
+        raise Unsupported(f"arithmetic expression {text!r}")
+
+    levels: list[tuple[str, ...]] = [("||",), ("&&",), ("|",), ("^",), ("&",), ("==", "!="),
+                                     ("<", "<=", ">", ">="), ("<<", ">>"), ("+", "-"), ("*", "/", "%")]
+
+    def binary(level: int) -> int:
+        nonlocal i
+        if level == len(levels):
+            return primary()
+        left = binary(level + 1)
+        while peek() in levels[level]:
+            op = toks[i][1]
+            i += 1
+            right = binary(level + 1)
+            left = _arith_op(op, left, right)
+        return left
+
+    def ternary() -> int:
+        nonlocal i
+        c = binary(0)
+        if peek() == "?":
+            i += 1
+            a = ternary()
+            if peek() != ":":
+                raise Unsupported("arithmetic expression: expecting :")
+            i += 1
+            b = ternary()
+            return a if c else b
+        return c
+
+    r = ternary()
+    if i != len(toks):
+        raise Unsupported(f"arithmetic expression {text!r}")
+    if not -(2**63) <= r < 2**63:
+        raise Unsupported("arithmetic overflow")
+    return r
+
+
+def _arith_op(op: str, a: int, b: int) -> int:
+    if op in ("/", "%"):
+        if b == 0:
+            raise Unsupported("arithmetic division by zero")
+        q = abs(a) // abs(b) * (1 if (a >= 0) == (b >= 0) else -1)
+        return q if op == "/" else a - q * b
+    if op in ("<<", ">>"):
+        if not 0 <= b < 64:
+            raise Unsupported("arithmetic shift count")
+        return a << b if op == "<<" else a >> b
+    r = {
+        "||": int(bool(a) or bool(b)), "&&": int(bool(a) and bool(b)), "|": a | b, "^": a ^ b, "&": a & b,
+        "==": int(a == b), "!=": int(a != b), "<": int(a < b), "<=": int(a <= b), ">": int(a > b),
+        ">=": int(a >= b), "+": a + b, "-": a - b, "*": a * b,
+    }[op]
+    if not -(2**63) <= r < 2**63:
+        raise Unsupported("arithmetic overflow")
+    return r
 
 
 def b_export(sh: Shell, argv: list[str], fin: Stream, out: Out, err: Out) -> int:
@@ -343,6 +539,7 @@ def b_unset(sh: Shell, argv: list[str], fin: Stream, out: Out, err: Out) -> int:
 
 
 def b_read(sh: Shell, argv: list[str], fin: Stream, out: Out, err: Out) -> int:
+    """dash's read: backslash escapes and continuation lines (unless -r); the last name takes the rest."""
     args = argv[1:]
     raw = False
     while args and args[0].startswith("-"):
@@ -350,26 +547,69 @@ def b_read(sh: Shell, argv: list[str], fin: Stream, out: Out, err: Out) -> int:
             raise Unsupported(f"read {args[0]}")
         raw = True
         args = args[1:]
-    names = args or ["REPLY"]
-    line_b = fin.read_line()
-    if line_b is None:
-        for n in names:
-            sh.vars[n] = ""
-        return 1
-    status = 0 if line_b.endswith(b"\n") else 1
-    line = dec(line_b[:-1] if line_b.endswith(b"\n") else line_b)
-    if not raw:
-        line = re.sub(r"\\(.)", r"\1", line.replace("\\\n", ""))
+    if not args:
+        sh.diag("read: arg count", err)
+        return 2
+    names = args
+    for name in names:
+        if not re.fullmatch(r"[A-Za-z_]\w*", name):
+            raise Unsupported("read into a bad name")
     ifs = sh.vars.get("IFS", " \t\n")
     if ifs.strip(" \t\n"):
         raise Unsupported("read with non-blank IFS")
-    if ifs:
-        line = line.strip(ifs)
-        parts = re.split(f"[{re.escape(ifs)}]+", line, maxsplit=len(names) - 1) if line else [""]
-    else:
-        parts = [line]
-    for k, n in enumerate(names):
-        sh.vars[n] = parts[k] if k < len(parts) else ""
+    chars: list[tuple[str, bool]] = []  # (character, escaped)
+    status = 1
+    got_any = False
+    while True:
+        line_b = fin.read_line()
+        if line_b is None:
+            break
+        got_any = True
+        ended = line_b.endswith(b"\n")
+        line = dec(line_b[:-1] if ended else line_b)
+        cont = False
+        i = 0
+        while i < len(line):
+            c = line[i]
+            if c == "\\" and not raw:
+                if i + 1 < len(line):
+                    chars.append((line[i + 1], True))
+                    i += 2
+                    continue
+                cont = ended  # backslash-newline: the line goes on
+                i += 1
+                continue
+            chars.append((c, False))
+            i += 1
+        if cont:
+            continue
+        status = 0 if ended else 1
+        break
+    if not got_any:
+        status = 1
+
+    def is_sep(k: int) -> bool:
+        c, esc = chars[k]
+        return not esc and c in ifs
+
+    k = 0
+    nchars = len(chars)
+    values: list[str] = []
+    for idx in range(len(names)):
+        while k < nchars and is_sep(k):
+            k += 1
+        if idx == len(names) - 1:
+            end = nchars
+            while end > k and is_sep(end - 1):
+                end -= 1
+            values.append("".join(c for c, _ in chars[k:end]))
+            break
+        start = k
+        while k < nchars and not is_sep(k):
+            k += 1
+        values.append("".join(c for c, _ in chars[start:k]))
+    for idx, name in enumerate(names):
+        sh.vars[name] = values[idx] if idx < len(values) else ""
     return status
 
 
@@ -421,7 +661,15 @@ BUILTINS: dict[str, Builtin] = {
     "export": b_export,
     "unset": b_unset,
     "read": b_read,
+    "break": b_break,
+    "continue": b_break,
+    "local": b_local,
+    "cd": b_cd,
+    "pwd": b_pwd,
 }
+# dash's other builtins: never looked up on PATH ("not found" would be wrong)
+DASH_BUILTINS = {".", "alias", "bg", "chdir", "command", "eval", "exec", "fc", "fg", "getopts", "hash", "jobs",
+                 "kill", "readonly", "set", "shift", "times", "trap", "type", "ulimit", "umask", "unalias", "wait"}
 SHELLS = {"sh", "/bin/sh", "/usr/bin/sh", "bash", "/bin/bash", "/usr/bin/bash", "ash", "/bin/ash"}
 for _name in SHELLS:
     BUILTINS[_name] = b_sh

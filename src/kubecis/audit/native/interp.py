@@ -9,6 +9,8 @@ from collections.abc import Callable
 
 from kubecis.audit.native.parser import (
     AndOr,
+    Arith,
+    Case,
     CmdSub,
     Compound,
     For,
@@ -22,6 +24,7 @@ from kubecis.audit.native.parser import (
     Redir,
     Seq,
     Simple,
+    SyntaxErr,
     Unsupported,
     While,
     Word,
@@ -82,6 +85,14 @@ class ReturnFunc(Exception):
         self.status = status
 
 
+class LoopControl(Exception):
+    """``break``/``continue`` n: unwinds to the n-th enclosing loop."""
+
+    def __init__(self, cont: bool, n: int) -> None:
+        self.cont = cont
+        self.n = n
+
+
 def enc(s: str) -> bytes:
     return s.encode("utf-8", "surrogateescape")
 
@@ -138,6 +149,8 @@ class Shell:
         self.functions: dict[str, Node] = {}
         self.line = 1
         self._subst_status: int | None = None
+        self.loop_depth = 0
+        self.locals: list[dict[str, str | None]] = []
 
     # --- helpers ---------------------------------------------------------------
     def abspath(self, p: str) -> str:
@@ -153,6 +166,7 @@ class Shell:
         sh.functions = dict(self.functions)
         sh.status = self.status
         sh.line = self.line
+        sh.locals = [dict(f) for f in self.locals]
         return sh
 
     def child_env(self) -> dict[str, str]:
@@ -196,18 +210,47 @@ class Shell:
             values: list[str] = []
             for w in words:
                 values.extend(self.expand(w, err))
-            for v in values:
-                self.vars[node.var] = v
-                st = self.execute(node.body, stdin, out, err)
+            self.loop_depth += 1
+            try:
+                for v in values:
+                    self.vars[node.var] = v
+                    try:
+                        st = self.execute(node.body, stdin, out, err)
+                    except LoopControl as lc:
+                        st = 0
+                        if lc.n > 1:
+                            lc.n -= 1
+                            raise
+                        if not lc.cont:
+                            break
+            finally:
+                self.loop_depth -= 1
         elif isinstance(node, While):
             st = 0
-            for _ in range(100000):
-                c = self.execute(node.cond, stdin, out, err)
-                if (c == 0) == node.until:
-                    break
-                st = self.execute(node.body, stdin, out, err)
-            else:
-                raise Unsupported("loop did not terminate")
+            self.loop_depth += 1
+            try:
+                for _ in range(100000):
+                    c = self.execute(node.cond, stdin, out, err)
+                    if (c == 0) == node.until:
+                        break
+                    try:
+                        st = self.execute(node.body, stdin, out, err)
+                    except LoopControl as lc:
+                        st = 0
+                        if lc.n > 1:
+                            lc.n -= 1
+                            raise
+                        if not lc.cont:
+                            break
+                else:
+                    raise Unsupported("loop did not terminate")
+            finally:
+                self.loop_depth -= 1
+        elif isinstance(node, Case):
+            st = self.run_case(node, stdin, out, err)
+        elif isinstance(node, SyntaxErr):
+            err.write(enc(f"{self.arg0}: {node.line}: {node.msg}\n"))
+            raise ExitShell(2)
         elif isinstance(node, Group):
             if node.subshell:
                 sub = self.subshell()
@@ -215,6 +258,8 @@ class Shell:
                     st = sub.execute(node.body, stdin, out, err)
                 except ExitShell as e:
                     st = e.status
+                except LoopControl:
+                    st = 0
             else:
                 st = self.execute(node.body, stdin, out, err)
         elif isinstance(node, Compound):
@@ -241,6 +286,8 @@ class Shell:
                     st = sub.execute(cmd, cur_in, dest, err)
                 except ExitShell as e:
                     st = e.status
+                except LoopControl:
+                    st = 0
             else:
                 st = self.execute(cmd, cur_in, dest, err)
             if not last:
@@ -299,8 +346,11 @@ class Shell:
             if self.depth > MAX_DEPTH:
                 raise Unsupported("function recursion")
             saved = self.args
+            saved_loops = self.loop_depth
             self.args = argv[1:]
             self.depth += 1
+            self.loop_depth = 0  # dash: break/continue in a function do not reach the caller's loops
+            self.locals.append({})
             try:
                 return self.execute(self.functions[name], fin, fout, ferr)
             except ReturnFunc as r:
@@ -308,6 +358,12 @@ class Shell:
             finally:
                 self.args = saved
                 self.depth -= 1
+                self.loop_depth = saved_loops
+                for var, old in self.locals.pop().items():
+                    if old is None:
+                        self.vars.pop(var, None)
+                    else:
+                        self.vars[var] = old
         from kubecis.audit.native.builtins import BUILTINS
 
         if name in BUILTINS:
@@ -321,15 +377,46 @@ class Shell:
         if any(c.isspace() for c in name):
             self.diag(f"{name}: not found", err)
             return 127
+        from kubecis.audit.native.builtins import DASH_BUILTINS
+
         base = name
         if "/" in name:
             d, base = posixpath.split(name)
             if d not in _STD_DIRS:
-                raise Unsupported(f"command {name}")
+                if self._on_path(name):
+                    raise Unsupported(f"command {name}")
+                self.diag(f"{name}: not found", err)
+                return 127
         fn = UTILITIES.get(base)
         if fn is None:
-            raise Unsupported(f"command {base}")
+            if name in DASH_BUILTINS or self._on_path(name):
+                raise Unsupported(f"command {base}")
+            self.diag(f"{name}: not found", err)
+            return 127
         return fn(Ctx(self, stdin, out, err, name), argv[1:])
+
+    def _on_path(self, name: str) -> bool:
+        """Whether dash would find ``name`` (an existing file; we cannot run it, so the caller declines)."""
+        if "\0" in name or not name:
+            raise Unsupported("command name with a NUL byte")
+        try:
+            if "/" in name:
+                return self.host.exists(self.abspath(name))
+            for d in self.vars.get("PATH", "").split(":"):
+                if self.host.exists(posixpath.join(self.abspath(d or "."), name)):
+                    return True
+        except (OSError, ValueError):
+            raise Unsupported(f"command {name}") from None
+        return False
+
+    def run_case(self, node: Case, stdin: Stream, out: Out, err: Out) -> int:
+        value = self.expand_nosplit(node.word, err)
+        for pats, body in node.clauses:
+            for pat in pats:
+                segs = self.expand_pattern(pat, err)
+                if re.fullmatch(glob_to_regex(segs), value, re.DOTALL):
+                    return self.execute(body, stdin, out, err)
+        return 0
 
     # --- expansion ---------------------------------------------------------------
     def param(self, p: Param, err: Out) -> str | None:
@@ -350,11 +437,16 @@ class Shell:
         return self.vars.get(n)
 
     def _param_value(self, p: Param, err: Out) -> str:
+        if p.op == "bad":
+            self.diag("Bad substitution", err)
+            raise ExitShell(2)
         v = self.param(p, err)
-        if p.op == "#":
+        if p.op == "#" and p.arg is None:
             return str(len(v or ""))
         if not p.op:
             return v or ""
+        if p.op in ("#", "##", "%", "%%"):
+            return self._param_strip(p, v or "", err)
         null = v is None or (p.op.startswith(":") and v == "")
         base = p.op.lstrip(":")
         arg = self.expand_nosplit(p.arg, err) if p.arg is not None else ""
@@ -371,6 +463,49 @@ class Shell:
             return "" if null else arg
         raise Unsupported(f"parameter operator {p.op}")
 
+    def _param_strip(self, p: Param, v: str, err: Out) -> str:
+        segs = self.expand_pattern(p.arg, err) if p.arg is not None else []
+        rx = re.compile(glob_to_regex(segs), re.DOTALL)
+        n = len(v)
+        if p.op in ("#", "##"):
+            ends = range(n + 1) if p.op == "#" else range(n, -1, -1)
+            for k in ends:
+                if rx.fullmatch(v, 0, k):
+                    return v[k:]
+            return v
+        starts = range(n, -1, -1) if p.op == "%" else range(n + 1)
+        for k in starts:
+            if rx.fullmatch(v, k, n):
+                return v[:k]
+        return v
+
+    def expand_pattern(self, w: Word, err: Out) -> list[tuple[str, bool]]:
+        """A word expanded as a pattern: (text, active) segments; quoted text is literal."""
+        segs: list[tuple[str, bool]] = []
+        for part in w.parts:
+            if isinstance(part, Lit):
+                segs.append((part.text, not part.quoted))
+            else:
+                segs.append((self._part_value(part, err), not part.quoted))
+        return segs
+
+    def _part_value(self, part: Param | CmdSub | Arith, err: Out) -> str:
+        if isinstance(part, Param):
+            return self._param_value(part, err)
+        if isinstance(part, CmdSub):
+            return self.command_subst(part.body, err)
+        return self.arith(part, err)
+
+    def arith(self, part: Arith, err: Out) -> str:
+        from kubecis.audit.native.builtins import ArithError, eval_arith
+
+        text = self.expand_nosplit(part.word, err)
+        try:
+            return str(eval_arith(text, self.vars))
+        except ArithError as e:
+            self.diag(str(e), err)
+            raise ExitShell(2) from None
+
     def command_subst(self, body: Node, err: Out) -> str:
         sub = self.subshell()
         o = Out()
@@ -378,6 +513,8 @@ class Shell:
             st = sub.execute(body, Stream(), o, err)
         except ExitShell as e:
             st = e.status
+        except LoopControl:
+            st = 0
         self._subst_status = st
         self.status = st
         return dec(bytes(o.buf)).rstrip("\n")
@@ -389,8 +526,8 @@ class Shell:
                 out.append(part.text)
             elif isinstance(part, Param):
                 out.append(self._param_value(part, err))
-            elif isinstance(part, CmdSub):
-                out.append(self.command_subst(part.body, err))
+            else:
+                out.append(self._part_value(part, err))
         return "".join(out)
 
     def expand(self, w: Word, err: Out) -> list[str]:
@@ -406,7 +543,7 @@ class Shell:
                     exists[-1] = True
                 fields[-1].append((part.text, not part.quoted))
                 continue
-            value = self._param_value(part, err) if isinstance(part, Param) else self.command_subst(part.body, err)
+            value = self._part_value(part, err)
             if part.quoted:
                 exists[-1] = True
                 fields[-1].append((value, False))

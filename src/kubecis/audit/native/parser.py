@@ -17,6 +17,15 @@ class ShellSyntaxError(Unsupported):
     pass
 
 
+class DashSyntaxError(ShellSyntaxError):
+    """A syntax error whose dash message we reproduce (``Syntax error: "(" unexpected``)."""
+
+    def __init__(self, msg: str, line: int) -> None:
+        super().__init__(msg)
+        self.msg = msg
+        self.line = line
+
+
 # --- AST ---------------------------------------------------------------------
 
 
@@ -29,8 +38,16 @@ class Lit:
 @dataclass
 class Param:
     name: str
-    op: str = ""  # "", ":-", "-", ":=", "=", ":+", "+", "#"
+    op: str = ""  # "", ":-", "-", ":=", "=", ":+", "+", "#" (length), "%", "%%", "#", "##", "bad"
     arg: Word | None = None
+    quoted: bool = False
+
+
+@dataclass
+class Arith:
+    """``$((expr))``: the expression text is expanded (like a double-quoted word), then evaluated."""
+
+    word: Word
     quoted: bool = False
 
 
@@ -40,7 +57,7 @@ class CmdSub:
     quoted: bool = False
 
 
-Part = Lit | Param | CmdSub
+Part = Lit | Param | CmdSub | Arith
 
 
 @dataclass
@@ -124,7 +141,21 @@ class FuncDef:
     body: Node
 
 
-Node = Simple | Pipeline | AndOr | Seq | If | For | While | Group | Compound | FuncDef
+@dataclass
+class Case:
+    word: Word
+    clauses: list[tuple[list[Word], Node]]
+
+
+@dataclass
+class SyntaxErr:
+    """dash parses and runs one top-level command at a time: commands before a syntax error still run."""
+
+    msg: str
+    line: int
+
+
+Node = Simple | Pipeline | AndOr | Seq | If | For | While | Group | Compound | FuncDef | Case | SyntaxErr
 
 RESERVED = {"if", "then", "elif", "else", "fi", "for", "in", "do", "done", "while", "until", "{", "}", "!",
             "case", "esac"}
@@ -304,7 +335,7 @@ class Parser:
             return Lit("$", quoted)
         c = s[self.pos]
         if s.startswith("((", self.pos):
-            raise Unsupported("arithmetic expansion $((...))")
+            return self._read_arith(quoted)
         if c == "(":
             self.pos += 1
             sub = Parser(s, self.pos, self.line)
@@ -337,12 +368,17 @@ class Parser:
             if j < len(s) and s[j] == "}":
                 self.pos = j + 1
                 return Param(name, "", None, quoted)
-            for op in (":-", ":=", ":+", "-", "=", "+"):
+            for op in (":-", ":=", ":+", "-", "=", "+", "%%", "%", "##", "#"):
                 if s.startswith(op, j):
                     self.pos = j + len(op)
-                    arg = self._read_param_word(quoted)
+                    arg = self._read_param_word(quoted, pattern=op[0] in "%#")
                     return Param(name, op, arg, quoted)
-            raise Unsupported(f"parameter expansion operator in ${{{s[end:j + 2]}...}}")
+            if s.startswith(":?", j) or s.startswith("?", j):
+                raise Unsupported(f"parameter expansion operator in ${{{s[end:j + 2]}...}}")
+            # dash: "Bad substitution" when the word is expanded (not when parsed)
+            self.pos = j
+            self._read_param_word(quoted)
+            return Param(name, "bad", None, quoted)
         if c.isalpha() or c == "_":
             j = self.pos
             while j < len(s) and (s[j].isalnum() or s[j] == "_"):
@@ -355,15 +391,59 @@ class Parser:
             return Param(c, "", None, quoted)
         return Lit("$", quoted)
 
-    def _read_param_word(self, quoted: bool) -> Word:
-        """The word after ${name:-...}, up to the matching }."""
+    def _read_arith(self, quoted: bool) -> Arith:
+        """``$((...))`` from its first '(': the text up to the matching '))', as a word to expand."""
+        s = self.src
+        start = self.pos + 2
+        depth = 0
+        j = start
+        while True:
+            if j >= len(s):
+                raise ShellSyntaxError("missing )) in arithmetic expansion")
+            c = s[j]
+            if c in "'\"`\\":
+                raise Unsupported("quotes in arithmetic expansion")
+            if c == "(":
+                depth += 1
+            elif c == ")":
+                if depth == 0:
+                    if not s.startswith("))", j):
+                        raise Unsupported("arithmetic expansion $((...) ...)")
+                    break
+                depth -= 1
+            j += 1
+        text = s[start:j]
+        sub = Parser(text, 0, self.line)
+        parts: list[Part] = []
+        buf: list[str] = []
+        while sub.pos < len(text):
+            if text[sub.pos] == "$":
+                if buf:
+                    parts.append(Lit("".join(buf), True))
+                    buf.clear()
+                parts.append(sub._read_dollar(True))
+            else:
+                buf.append(text[sub.pos])
+                sub.pos += 1
+        if buf:
+            parts.append(Lit("".join(buf), True))
+        self.line += text.count("\n")
+        self.pos = j + 2
+        return Arith(Word(parts), quoted)
+
+    def _read_param_word(self, quoted: bool, pattern: bool = False) -> Word:
+        """The word after ${name:-...}, up to the matching }.
+
+        In a pattern (``%``, ``#``) quotes and backslashes make characters literal even inside
+        double quotes; elsewhere inside double quotes they are ordinary characters... as dash does.
+        """
         s = self.src
         parts: list[Part] = []
         buf: list[str] = []
 
         def flush() -> None:
             if buf:
-                parts.append(Lit("".join(buf), quoted))
+                parts.append(Lit("".join(buf), quoted and not pattern))
                 buf.clear()
 
         while True:
@@ -376,14 +456,14 @@ class Parser:
             if c == "$":
                 flush()
                 parts.append(self._read_dollar(quoted))
-            elif c == "'" and not quoted:
+            elif c == "'" and (not quoted or pattern):
                 end = s.find("'", self.pos + 1)
                 if end < 0:
                     raise ShellSyntaxError("unterminated quoted string")
                 flush()
                 parts.append(Lit(s[self.pos + 1 : end], True))
                 self.pos = end + 1
-            elif c == '"' and not quoted:
+            elif c == '"' and (not quoted or pattern):
                 flush()
                 self.pos += 1
                 parts.extend(self._read_dquote())
@@ -452,7 +532,11 @@ class Parser:
                 break
             if tok.kind == "OP" and tok.value == ")":
                 raise ShellSyntaxError("syntax error near unexpected token ')'")
-            if self._is_reserved(tok, *terminators, "then", "elif", "else", "fi", "do", "done", "}"):
+            if self._is_reserved(tok, *terminators, "then", "elif", "else", "fi", "do", "done", "}", "esac"):
+                break
+            if tok.kind == "OP" and tok.value == ";;":
+                if "esac" not in terminators:
+                    raise ShellSyntaxError("syntax error near unexpected token ';;'")
                 break
             items.append(self.parse_and_or())
             tok = self.peek()
@@ -462,8 +546,14 @@ class Parser:
                 raise Unsupported("background job &")
             elif tok.kind == "NL":
                 self.next()
-            elif tok.kind == "OP" and tok.value in (";;",):
-                raise Unsupported("case")
+            elif tok.kind == "OP" and tok.value == ";;" and "esac" in terminators:
+                break
+            elif not (
+                tok.kind == "EOF"
+                or (tok.kind == "OP" and tok.value in (")", ";;"))
+                or self._is_reserved(tok, *terminators, "then", "elif", "else", "fi", "do", "done", "}", "esac")
+            ):
+                raise ShellSyntaxError(f"syntax error near unexpected token {tok.value!r}")
         return Seq(items)
 
     def parse_and_or(self) -> Node:
@@ -503,6 +593,16 @@ class Parser:
         if not self._is_reserved(tok, name):
             raise ShellSyntaxError(f"syntax error: expected {name!r}, got {tok.value!r}")
 
+    def _body(self, terminators: tuple[str, ...], closing: str | None = None) -> Seq:
+        """A compound command's list: dash rejects an empty one ("Syntax error: "done" unexpected")."""
+        seq = self.parse_list(terminators, closing)
+        if not seq.items:
+            t = self.peek()
+            if t.kind == "EOF":
+                raise ShellSyntaxError("unexpected end of file")
+            raise DashSyntaxError(f'Syntax error: "{t.value}" unexpected', t.line)
+        return seq
+
     def parse_command(self) -> Node:
         tok = self.peek()
         if tok.kind == "EOF" or (tok.kind == "OP" and tok.value not in ("(", "<", ">", ">>", ">&", "<&")):
@@ -511,19 +611,19 @@ class Parser:
         if self._is_reserved(tok, "if"):
             self.next()
             clauses: list[tuple[Node, Node]] = []
-            cond = self.parse_list(("then",))
+            cond = self._body(("then",))
             self._expect_reserved("then")
-            body = self.parse_list(())
+            body = self._body(())
             clauses.append((cond, body))
             els: Node | None = None
             while True:
                 t = self.next()
                 if self._is_reserved(t, "elif"):
-                    cond = self.parse_list(("then",))
+                    cond = self._body(("then",))
                     self._expect_reserved("then")
-                    clauses.append((cond, self.parse_list(())))
+                    clauses.append((cond, self._body(())))
                 elif self._is_reserved(t, "else"):
-                    els = self.parse_list(())
+                    els = self._body(())
                     self._expect_reserved("fi")
                     break
                 elif self._is_reserved(t, "fi"):
@@ -551,30 +651,30 @@ class Parser:
             elif self.peek().kind == "OP" and self.peek().value == ";":
                 self.next()
             self._expect_reserved("do")
-            body = self.parse_list(())
+            body = self._body(())
             self._expect_reserved("done")
             cmd = For(name_tok.value, words, body)
         elif self._is_reserved(tok, "while", "until"):
             self.next()
-            cond = self.parse_list(("do",))
+            cond = self._body(("do",))
             self._expect_reserved("do")
-            body = self.parse_list(())
+            body = self._body(())
             self._expect_reserved("done")
             cmd = While(cond, body, tok.value == "until")
         elif self._is_reserved(tok, "{"):
             self.next()
-            body = self.parse_list(())
+            body = self._body(())
             self._expect_reserved("}")
             cmd = Group(body, False)
         elif tok.kind == "OP" and tok.value == "(":
             self.next()
-            body = self.parse_list((), closing=")")
+            body = self._body((), closing=")")
             t = self.next()
             if t.kind != "OP" or t.value != ")":
                 raise ShellSyntaxError("missing )")
             cmd = Group(body, True)
         elif self._is_reserved(tok, "case"):
-            raise Unsupported("case")
+            cmd = self.parse_case()
         elif self._is_reserved(tok) and tok.value not in ("}",):
             raise ShellSyntaxError(f"syntax error near unexpected token {tok.value!r}")
         else:
@@ -583,6 +683,45 @@ class Parser:
         while self._at_redir():
             redirs.append(self._parse_redir())
         return Compound(cmd, redirs) if redirs else cmd
+
+    def parse_case(self) -> Case:
+        self.next()
+        wt = self.next()
+        if wt.kind != "WORD" or wt.word is None:
+            raise ShellSyntaxError("bad case word")
+        self._linebreak()
+        self._expect_reserved("in")
+        clauses: list[tuple[list[Word], Node]] = []
+        while True:
+            self._linebreak()
+            t = self.peek()
+            if self._is_reserved(t, "esac"):
+                self.next()
+                break
+            if t.kind == "OP" and t.value == "(":
+                self.next()
+            pats: list[Word] = []
+            while True:
+                pt = self.next()
+                if pt.kind != "WORD" or pt.word is None:
+                    raise ShellSyntaxError("bad case pattern")
+                pats.append(pt.word)
+                nt = self.next()
+                if nt.kind == "OP" and nt.value == "|":
+                    continue
+                if nt.kind == "OP" and nt.value == ")":
+                    break
+                raise ShellSyntaxError("bad case pattern")
+            body = self.parse_list(("esac",))
+            clauses.append((pats, body))
+            t = self.peek()
+            if t.kind == "OP" and t.value == ";;":
+                self.next()
+                continue
+            self._linebreak()
+            self._expect_reserved("esac")
+            break
+        return Case(wt.word, clauses)
 
     def _at_redir(self) -> bool:
         t = self.peek()
@@ -602,6 +741,8 @@ class Parser:
         if fd is None:
             fd = 0 if op.startswith("<") else 1
         target = self.next()
+        if target.kind == "OP" and target.value == "(":
+            raise DashSyntaxError('Syntax error: "(" unexpected', target.line)
         if target.kind != "WORD" or target.word is None:
             raise ShellSyntaxError("syntax error: redirection without a target")
         return Redir(fd, op, target.word)
@@ -610,7 +751,9 @@ class Parser:
         assigns: list[tuple[str, Word]] = []
         words: list[Word] = []
         redirs: list[Redir] = []
-        line = self.peek().line
+        first = self.peek()
+        # dash numbers a command by the line its parser is on after the first token
+        line = first.line + (first.value.count("\n") if first.kind == "WORD" else 0)
         while True:
             tok = self.peek()
             if self._at_redir():
@@ -649,5 +792,41 @@ class Parser:
 
 
 def parse(script: str) -> Node:
-    """Parse a whole script. Raises Unsupported (including ShellSyntaxError)."""
-    return Parser(script).parse_program()
+    """Parse a whole script. Raises Unsupported (including ShellSyntaxError).
+
+    A syntax error that dash reports (see :class:`DashSyntaxError`) ends the script with a
+    :class:`SyntaxErr` node after the top-level commands parsed before it.
+    """
+    p = Parser(script)
+    items: list[Node] = []
+    while True:
+        unit: list[Node] = []  # dash parses a whole line (a ';'-separated list) before running it
+        try:
+            p._linebreak()
+            while True:
+                t = p.peek()
+                if t.kind == "EOF":
+                    break
+                if (t.kind == "OP" and t.value in (")", ";;", ";", "&", "|", "&&", "||")) or p._is_reserved(
+                    t, "}", "fi", "done", "then", "else", "elif", "do", "esac", "in"
+                ):
+                    raise DashSyntaxError(f'Syntax error: "{t.value}" unexpected', t.line)
+                unit.append(p.parse_and_or())
+                tok = p.peek()
+                if tok.kind == "OP" and tok.value == ";":
+                    p.next()
+                    if p.peek().kind in ("NL", "EOF"):
+                        break
+                    continue
+                if tok.kind == "OP" and tok.value == "&":
+                    raise Unsupported("background job &")
+                if tok.kind not in ("NL", "EOF"):
+                    raise ShellSyntaxError(f"syntax error near unexpected token {tok.value!r}")
+                break
+        except DashSyntaxError as e:
+            items.append(SyntaxErr(e.msg, e.line))
+            return Seq(items)
+        items.extend(unit)
+        if p.peek().kind == "EOF":
+            return Seq(items)
+        p.next()
