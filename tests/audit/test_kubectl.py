@@ -82,6 +82,9 @@ DIRECT = [
     "kubectl get cm tricky -o yaml; kubectl get pods -A -o yaml; kubectl get scc -o yaml",
     "kubectl get cm -o yaml; kubectl get clusterrolebindings -o yaml; kubectl get ns -o yaml",
     "oc -n app get cm config -o yaml | grep config.yaml; echo $?",
+    "kubectl get all -A; kubectl get all -n app --no-headers; kubectl get all -n default; kubectl get all -n none",
+    "kubectl get pods,svc -n app; kubectl get svc,pods -A --no-headers; kubectl get pods,svc -n app -o wide",
+    "kubectl get pods,secrets -A; echo $?; kubectl get pods,cm -n nothere --no-headers; echo $?",
     "oc get scc -o json",
     "oc get configmap config -n app -ojson; oc -n app get cm config -o json",
     "oc get pods -n app -l app=priv --field-selector spec.nodeName=node-1 -o jsonpath='{.items[0].metadata.name}' "
@@ -155,7 +158,7 @@ def test_oc_debug_runs_the_command_on_the_host(env: dict[str, str]) -> None:
     "kubectl delete pod x",
     "oc describe scc restricted",
     "kubectl --kubeconfig /x get pods",
-    "kubectl get all -n default --no-headers",
+    "kubectl get pod web-1 -n app",
 ])
 def test_unsupported_forms(script: str, env: dict[str, str]) -> None:
     _, _, not_run = _native(script, env)

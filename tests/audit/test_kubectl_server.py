@@ -63,6 +63,10 @@ OBJECTS: dict[tuple[str, str], list[dict[str, Any]]] = {
              containers=[{"name": "etcd", "image": "etcd:3.5", "env": [
                  {"name": "PW", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}}]}]),
     ],
+    ("", "services"): [
+        {"metadata": _meta("kubernetes", "default"), "spec": {"type": "ClusterIP", "clusterIP": "10.96.0.1"}},
+        {"metadata": _meta("web", "app"), "spec": {"type": "LoadBalancer", "clusterIP": "10.96.0.20"}},
+    ],
     ("", "serviceaccounts"): [
         {"metadata": _meta("default", "app")},
         {"metadata": _meta("builder", "app"), "automountServiceAccountToken": True},
@@ -138,6 +142,8 @@ RESOURCES: dict[tuple[str, str], list[dict[str, Any]]] = {
          "verbs": ["get"]},
         {"name": "pods", "singularName": "pod", "namespaced": True, "kind": "Pod", "shortNames": ["po"],
          "categories": ["all"], "verbs": ["get", "list"]},
+        {"name": "services", "singularName": "service", "namespaced": True, "kind": "Service",
+         "shortNames": ["svc"], "categories": ["all"], "verbs": ["get", "list"]},
         {"name": "serviceaccounts", "singularName": "serviceaccount", "namespaced": True,
          "kind": "ServiceAccount", "shortNames": ["sa"], "verbs": ["get", "list"]},
         {"name": "configmaps", "singularName": "configmap", "namespaced": True, "kind": "ConfigMap",

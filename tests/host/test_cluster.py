@@ -98,7 +98,7 @@ def test_discovery_resolution(fake_api: FakeAPI) -> None:
         assert r is not None and r.name == want, arg
     assert d.resolve("nosuch") is None
     assert d.resolve("pods.apps") is None
-    assert [r.name for r in d.category("all")] == ["pods"]
+    assert [r.name for r in d.category("all")] == ["pods", "services"]
     assert LiveCluster(fake_api.env()).namespace == "app"
 
 

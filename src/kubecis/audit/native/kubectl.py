@@ -792,8 +792,6 @@ def _get(ctx: Ctx, prog: str, cluster: Cluster, o: _Opts) -> int:
                 continue
             objs.append((r, json.loads(body)))
     if output == "" or output == "wide":
-        if "," in first or "all" in first.split(","):
-            raise Unsupported(f"{prog} get table output for several resource types")
         return _table(ctx, prog, cluster, o, requests, ns, errors)
     if not objs and o.ignore_not_found:
         pass
@@ -824,41 +822,58 @@ def _table(
     ctx: Ctx, prog: str, cluster: Cluster, o: _Opts,
     requests: list[tuple[APIResource, list[str] | None]], ns: str | None, errors: list[str],
 ) -> int:
-    if len(requests) != 1 or requests[0][1] is not None:
-        raise Unsupported(f"{prog} get table output for names or several resource types")
-    r = requests[0][0]
+    """The human-readable printer over server-side Tables: one table per resource type, blank line between."""
+    if any(names is not None for _, names in requests):
+        raise Unsupported(f"{prog} get table output for names")
     q: dict[str, str] = {"limit": CHUNK}
     if o.selector is not None:
         q["labelSelector"] = o.selector
     if o.field_selector is not None:
         q["fieldSelector"] = o.field_selector
-    status, body = cluster.get(r.collection(ns if r.namespaced else None), q, table=True)
-    if status != 200:
-        raise _Fail(_status_error(status, body) + "\n")
-    doc = json.loads(body)
-    if not isinstance(doc, dict) or doc.get("kind") != "Table" or (doc.get("metadata") or {}).get("continue"):
-        raise Unsupported(f"{prog} get table output without a server-side Table")
-    cols = [c for c in doc.get("columnDefinitions") or [] if int(c.get("priority", 0)) == 0 or o.output == "wide"]
-    idx = [i for i, c in enumerate(doc.get("columnDefinitions") or []) if c in cols]
-    rows_in = doc.get("rows") or []
-    if not rows_in:
-        if r.namespaced and ns is not None:
+    tables: list[tuple[APIResource, dict[str, Any]]] = []
+    for r, _ in requests:
+        status, body = cluster.get(r.collection(ns if r.namespaced else None), q, table=True)
+        if status != 200:
+            errors.append(_status_error(status, body))
+            continue
+        doc = json.loads(body)
+        if not isinstance(doc, dict) or doc.get("kind") != "Table" or (doc.get("metadata") or {}).get("continue"):
+            raise Unsupported(f"{prog} get table output without a server-side Table")
+        tables.append((r, doc))
+    # kubectl prefixes names with the kind when the lists it got (empty or not) are of several kinds
+    with_kind = len({(r.group, r.kind) for r, _ in tables}) > 1
+    written = False
+    for r, doc in tables:
+        defs = doc.get("columnDefinitions") or []
+        idx = [i for i, c in enumerate(defs) if int(c.get("priority", 0)) == 0 or o.output == "wide"]
+        rows_in = doc.get("rows") or []
+        if not rows_in:
+            continue
+        with_ns = o.all_ns and r.namespaced
+        kind = (r.kind + (f".{r.group}" if r.group else "")).lower()
+        rows: list[list[str]] = []
+        if not o.no_headers:
+            rows.append((["NAMESPACE"] if with_ns else []) + [str(defs[i].get("name", "")).upper() for i in idx])
+        for row in rows_in:
+            cells = row.get("cells") or []
+            out = [_go_sprint(cells[i]) if i < len(cells) else "" for i in idx]
+            if with_kind and out:
+                out[0] = f"{kind}/{out[0]}"
+            if with_ns:
+                out.insert(0, str(((row.get("object") or {}).get("metadata") or {}).get("namespace", "")))
+            rows.append(out)
+        if written and not o.no_headers:
+            ctx.write("\n")
+        ctx.write(tabwrite(rows))
+        written = True
+    if not written and not errors and not o.ignore_not_found:
+        if not o.all_ns and all(r.namespaced for r, _ in requests) and ns is not None:
             ctx.err.write(enc(f"No resources found in {ns} namespace.\n"))
         else:
             ctx.err.write(b"No resources found\n")
-        return 0
-    with_ns = o.all_ns and r.namespaced
-    rows: list[list[str]] = []
-    if not o.no_headers:
-        rows.append((["NAMESPACE"] if with_ns else []) + [str(c.get("name", "")).upper() for c in cols])
-    for row in rows_in:
-        cells = row.get("cells") or []
-        out = [_go_sprint(cells[i]) if i < len(cells) else "" for i in idx]
-        if with_ns:
-            out.insert(0, str(((row.get("object") or {}).get("metadata") or {}).get("namespace", "")))
-        rows.append(out)
-    ctx.write(tabwrite(rows))
-    return 0
+    for e in errors:
+        ctx.err.write(enc(e + "\n"))
+    return 1 if errors else 0
 
 
 # --------------------------------------------------------------------------- auth can-i
