@@ -103,6 +103,35 @@ def _short_opts(args: list[str], with_arg: str, flags: str, prog: str) -> tuple[
     return opts, rest
 
 
+# --- paste ---------------------------------------------------------------------
+
+
+def u_paste(ctx: Ctx, args: list[str]) -> int:
+    """``paste -s [-d LIST] [FILE|-]...``: each file's lines joined by the (cycled) delimiters."""
+    opts, rest = _short_opts(args, "d", "s", "paste")
+    if "s" not in opts:
+        raise Unsupported("paste without -s")
+    delims = opts.get("d", ["\t"])[-1]
+    if not delims or "\\" in delims:
+        raise Unsupported("paste -d with escapes or an empty list")
+    status = 0
+    for name in rest or ["-"]:
+        try:
+            data = _read_input(ctx, name)
+        except OSError as exc:
+            ctx.error(f"{shell_quote(name)}: {_errstr(exc)}")
+            status = 1
+            continue
+        lines = _lines(data)
+        out: list[bytes] = []
+        for k, line in enumerate(lines):
+            if k:
+                out.append(enc(delims[(k - 1) % len(delims)]))
+            out.append(line)
+        ctx.write(b"".join(out) + b"\n")
+    return status
+
+
 # --- cat -----------------------------------------------------------------------
 
 
@@ -400,7 +429,15 @@ _GNU_RX_ERRORS = {
 }
 
 
+_NO_COLOUR = {"--color", "--colour", "--color=auto", "--colour=auto", "--color=never", "--colour=never"}
+
+
 def u_grep(ctx: Ctx, args: list[str]) -> int:
+    if "--" in args:
+        k = args.index("--")
+        args = [a for a in args[:k] if a not in _NO_COLOUR] + args[k:]
+    else:
+        args = [a for a in args if a not in _NO_COLOUR]  # --color=auto: no colour when not on a terminal
     opts, rest = _short_opts(args, "eABCm", "vEFGoicqswxnhHly", "grep")
     patterns: list[str] = []
     for p in opts.get("e", []):
@@ -1447,6 +1484,7 @@ UTILITIES: dict[str, Utility] = {
     "sed": u_sed,
     "awk": u_awk,
     "jq": u_jq,
+    "paste": u_paste,
     "kubectl": u_kubectl,
     "oc": u_oc,
     "journalctl": u_journalctl,

@@ -743,6 +743,8 @@ class Parser:
         target = self.next()
         if target.kind == "OP" and target.value == "(":
             raise DashSyntaxError('Syntax error: "(" unexpected', target.line)
+        if target.kind == "OP" and target.value in ("<", ">", ">>", "<&", ">&", "<>", ">|", "<<"):
+            raise DashSyntaxError("Syntax error: redirection unexpected", target.line)
         if target.kind != "WORD" or target.word is None:
             raise ShellSyntaxError("syntax error: redirection without a target")
         return Redir(fd, op, target.word)
@@ -751,9 +753,9 @@ class Parser:
         assigns: list[tuple[str, Word]] = []
         words: list[Word] = []
         redirs: list[Redir] = []
-        first = self.peek()
+        first_tok = self.peek()
         # dash numbers a command by the line its parser is on after the first token
-        line = first.line + (first.value.count("\n") if first.kind == "WORD" else 0)
+        line = first_tok.line + (first_tok.value.count("\n") if first_tok.kind == "WORD" else 0)
         while True:
             tok = self.peek()
             if self._at_redir():
@@ -820,6 +822,8 @@ def parse(script: str) -> Node:
                     continue
                 if tok.kind == "OP" and tok.value == "&":
                     raise Unsupported("background job &")
+                if tok.kind == "OP" and tok.value == "(":
+                    raise DashSyntaxError('Syntax error: "(" unexpected', tok.line)
                 if tok.kind not in ("NL", "EOF"):
                     raise ShellSyntaxError(f"syntax error near unexpected token {tok.value!r}")
                 break
