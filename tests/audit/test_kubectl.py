@@ -85,6 +85,7 @@ DIRECT = [
     "kubectl get all -A; kubectl get all -n app --no-headers; kubectl get all -n default; kubectl get all -n none",
     "kubectl get pods,svc -n app; kubectl get svc,pods -A --no-headers; kubectl get pods,svc -n app -o wide",
     "kubectl get pods,secrets -A; echo $?; kubectl get pods,cm -n nothere --no-headers; echo $?",
+    "kubectl get pod \"$HOSTNAME\" -o=jsonpath='{.spec.nodeName}'; echo $?",
     "oc get scc -o json",
     "oc get configmap config -n app -ojson; oc -n app get cm config -o json",
     "oc get pods -n app -l app=priv --field-selector spec.nodeName=node-1 -o jsonpath='{.items[0].metadata.name}' "
@@ -159,6 +160,7 @@ def test_oc_debug_runs_the_command_on_the_host(env: dict[str, str]) -> None:
     "oc describe scc restricted",
     "kubectl --kubeconfig /x get pods",
     "kubectl get pod web-1 -n app",
+    "oc exec -n openshift-etcd -c etcd pod -- ps",
 ])
 def test_unsupported_forms(script: str, env: dict[str, str]) -> None:
     _, _, not_run = _native(script, env)

@@ -775,6 +775,10 @@ def _get(ctx: Ctx, prog: str, cluster: Cluster, o: _Opts) -> int:
         for name in names:
             if o.all_ns and r.namespaced:
                 raise Unsupported(f"{prog} get NAME with --all-namespaces")
+            if not name:
+                if single:
+                    raise _Fail("error: resource name may not be empty\n")
+                raise Unsupported(f"{prog} get with several empty names")
             path = r.collection(ns if r.namespaced else None) + "/" + urllib.parse.quote(name, safe="")
             status, body = cluster.get(path)
             if status == 404 and o.ignore_not_found:
@@ -964,7 +968,28 @@ def _cluster(ctx: Ctx) -> Cluster:
     return c if c is not None else NoCluster()
 
 
+_SUBCOMMANDS = ("get", "auth", "debug")
+
+
+def _subcommand(args: list[str]) -> str | None:
+    """The first operand, skipping the values of the global options that take one."""
+    skip = False
+    for a in args:
+        if skip:
+            skip = False
+        elif a == "--":
+            return None
+        elif a in _WITH_VALUE or a in ("-c", "--container", "--context", "--kubeconfig", "--server", "--token"):
+            skip = True
+        elif not a.startswith("-"):
+            return a
+    return None
+
+
 def _run(ctx: Ctx, prog: str, args: list[str]) -> int:
+    sub0 = _subcommand(args)
+    if sub0 is not None and sub0 not in _SUBCOMMANDS:
+        raise Unsupported(f"{prog} {sub0}")
     # global flags may precede the subcommand (``oc -n NS get ...``)
     o = _parse(prog, args)
     if not o.args:
