@@ -107,6 +107,19 @@ CASES = [
     "printf '' | paste -sd, -; printf 'a\\nb\\nc\\n' | paste -sd, -; printf 'a\\nb' | paste -sd ',;' -",
     "paste -s /nonexistent /etc/hostname; echo $?; printf 'x\\n' | paste -s - /etc/hostname",
     "echo basic-auth x | grep --color basic-auth; echo $?; echo a | grep --colour=auto -c a",
+    # set -e and bash's trap ERR
+    "set -E; echo $?; set -eE; echo x; trap h ERR; echo after",
+    "trap h ERR; echo after $?; trap h foo sigint; echo $?",
+    "set -e; x=$(false); echo no",
+    "set -e; false || true; ! true; if false; then :; fi; false && true; echo yes\n"
+    "f() { false; echo in-f; }; f; echo no",
+    "set -e; (false; echo sub); echo after-sub",
+    "set -e; false | true; true | false; echo no",
+    "set -e; while false; do :; done; for i in 1; do false; echo no; done",
+    "set -e; set +e; false; echo survived; set -e; { false; }; echo no",
+    "set -e; y=$(false; echo in-subst); echo \"$y\"; [ 1 = 2 ]; echo no",
+    "#!/bin/bash\nset -eE\nhandle_error() {\n    echo \"false\"\n}\ntrap 'handle_error' ERR\n"
+    "count=$(echo x | wc -l)\nif [[ ${count} -gt 0 ]]; then\n    echo \"false\"\n    exit\nfi\necho \"true\"",
     "if then", "for i in 1 2; do done", "{ }", "echo a; ( )", "fi", "echo a; }",
 ]
 
@@ -120,7 +133,8 @@ def test_same_as_dash(script: str) -> None:
 
 
 def test_declines() -> None:
-    for s in ("echo $((x = 1))", "echo $((1 / 0))", "echo ${x:?msg}", "cd", "set -e", "echo $(( 'a' ))",
+    for s in ("echo $((x = 1))", "echo $((1 / 0))", "echo ${x:?msg}", "cd", "set -x", "echo $(( 'a' ))",
+              "trap 'echo bye' EXIT ERR", "set -o pipefail",
               "cat <<EOF\nx\nEOF"):
         assert native(s) is None, s
         assert unsupported_reason(s) is not None

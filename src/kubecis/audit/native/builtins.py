@@ -295,6 +295,35 @@ def b_dbracket(sh: Shell, argv: list[str], fin: Stream, out: Out, err: Out) -> i
     return 127
 
 
+def b_set(sh: Shell, argv: list[str], fin: Stream, out: Out, err: Out) -> int:
+    """``set -e``/``+e`` (``-E``, accepted by this dash, does nothing)."""
+    args = argv[1:]
+    if not args:
+        raise Unsupported("set listing")
+    for a in args:
+        if not re.fullmatch(r"[-+][eE]+", a):
+            raise Unsupported(f"set {a}")
+        if "e" in a:
+            sh.errexit = a[0] == "-"
+    return 0
+
+
+_SIGNALS = {"EXIT", "HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "BUS", "FPE", "KILL", "USR1", "SEGV", "USR2",
+            "PIPE", "ALRM", "TERM", "STKFLT", "CHLD", "CONT", "STOP", "TSTP", "TTIN", "TTOU", "URG", "XCPU",
+            "XFSZ", "VTALRM", "PROF", "WINCH", "IO", "PWR", "SYS"}
+
+
+def b_trap(sh: Shell, argv: list[str], fin: Stream, out: Out, err: Out) -> int:
+    """Only dash's answer to bash's pseudo-signals (``trap f ERR``: "trap: ERR: bad trap", status 1)."""
+    if len(argv) < 3:
+        raise Unsupported("trap listing or reset")
+    bad = [s for s in argv[2:] if s.removeprefix("SIG") not in _SIGNALS and not s.isdigit()]
+    if len(bad) != len(argv) - 2:
+        raise Unsupported("trap (handlers are not run natively)")
+    err.write(enc(f"trap: {bad[0]}: bad trap\n"))
+    return 1
+
+
 def b_pwd(sh: Shell, argv: list[str], fin: Stream, out: Out, err: Out) -> int:
     if len(argv) > 1:
         raise Unsupported("pwd options")
@@ -666,10 +695,12 @@ BUILTINS: dict[str, Builtin] = {
     "local": b_local,
     "cd": b_cd,
     "pwd": b_pwd,
+    "set": b_set,
+    "trap": b_trap,
 }
 # dash's other builtins: never looked up on PATH ("not found" would be wrong)
 DASH_BUILTINS = {".", "alias", "bg", "chdir", "command", "eval", "exec", "fc", "fg", "getopts", "hash", "jobs",
-                 "kill", "readonly", "set", "shift", "times", "trap", "type", "ulimit", "umask", "unalias", "wait"}
+                 "kill", "readonly", "shift", "times", "type", "ulimit", "umask", "unalias", "wait"}
 SHELLS = {"sh", "/bin/sh", "/usr/bin/sh", "bash", "/bin/bash", "/usr/bin/bash", "ash", "/bin/ash"}
 for _name in SHELLS:
     BUILTINS[_name] = b_sh

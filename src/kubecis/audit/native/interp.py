@@ -151,6 +151,8 @@ class Shell:
         self._subst_status: int | None = None
         self.loop_depth = 0
         self.locals: list[dict[str, str | None]] = []
+        self.errexit = False  # set -e
+        self.tested = 0  # >0 while running a condition (if/while, non-last of && ||, !): set -e ignores it
 
     # --- helpers ---------------------------------------------------------------
     def abspath(self, p: str) -> str:
@@ -167,6 +169,8 @@ class Shell:
         sh.status = self.status
         sh.line = self.line
         sh.locals = [dict(f) for f in self.locals]
+        sh.errexit = self.errexit
+        sh.tested = self.tested
         return sh
 
     def child_env(self) -> dict[str, str]:
@@ -192,14 +196,17 @@ class Shell:
         elif isinstance(node, Pipeline):
             st = self.run_pipeline(node, stdin, out, err)
         elif isinstance(node, AndOr):
-            st = self.execute(node.first, stdin, out, err)
-            for op, nxt in node.rest:
+            st = self.cond(node.first, stdin, out, err)
+            for k, (op, nxt) in enumerate(node.rest):
                 if (op == "&&" and st == 0) or (op == "||" and st != 0):
-                    st = self.execute(nxt, stdin, out, err)
+                    if k == len(node.rest) - 1:
+                        st = self.execute(nxt, stdin, out, err)
+                    else:
+                        st = self.cond(nxt, stdin, out, err)
         elif isinstance(node, If):
             st = 0
             for cond, body in node.clauses:
-                if self.execute(cond, stdin, out, err) == 0:
+                if self.cond(cond, stdin, out, err) == 0:
                     st = self.execute(body, stdin, out, err)
                     break
             else:
@@ -230,7 +237,7 @@ class Shell:
             self.loop_depth += 1
             try:
                 for _ in range(100000):
-                    c = self.execute(node.cond, stdin, out, err)
+                    c = self.cond(node.cond, stdin, out, err)
                     if (c == 0) == node.until:
                         break
                     try:
@@ -271,9 +278,36 @@ class Shell:
         else:  # pragma: no cover - exhaustive
             raise Unsupported(type(node).__name__)
         self.status = st
+        if (
+            st
+            and self.errexit
+            and not self.tested
+            and isinstance(node, Simple | Pipeline | Group | Compound)
+            and not (isinstance(node, Pipeline) and node.negate)
+            and not (isinstance(node, Group) and not node.subshell)
+        ):
+            raise ExitShell(st)
         return st
 
+    def cond(self, node: Node, stdin: Stream, out: Out, err: Out) -> int:
+        """Run a command whose status is tested: ``set -e`` does not apply inside it."""
+        self.tested += 1
+        try:
+            return self.execute(node, stdin, out, err)
+        finally:
+            self.tested -= 1
+
     def run_pipeline(self, node: Pipeline, stdin: Stream, out: Out, err: Out) -> int:
+        if node.negate:
+            self.tested += 1
+            try:
+                st = self._run_pipeline(node, stdin, out, err)
+            finally:
+                self.tested -= 1
+            return 0 if st else 1
+        return self._run_pipeline(node, stdin, out, err)
+
+    def _run_pipeline(self, node: Pipeline, stdin: Stream, out: Out, err: Out) -> int:
         cur_in = stdin
         st = 0
         n = len(node.cmds)
@@ -292,8 +326,6 @@ class Shell:
                 st = self.execute(cmd, cur_in, dest, err)
             if not last:
                 cur_in = Stream(bytes(dest.buf))
-        if node.negate:
-            st = 0 if st else 1
         return st
 
     def redirect(self, redirs: list[Redir], stdin: Stream, out: Out, err: Out) -> tuple[Stream, Out, Out] | None:
