@@ -86,6 +86,7 @@ DIRECT = [
     "kubectl get pods,svc -n app; kubectl get svc,pods -A --no-headers; kubectl get pods,svc -n app -o wide",
     "kubectl get pods,secrets -A; echo $?; kubectl get pods,cm -n nothere --no-headers; echo $?",
     "kubectl get pod \"$HOSTNAME\" -o=jsonpath='{.spec.nodeName}'; echo $?",
+    "kubectl get pod web-1 -n app -o jsonpath='{.metadata.managedFields}'; kubectl get pod web-1 -n app -o yaml",
     "oc get scc -o json",
     "oc get configmap config -n app -ojson; oc -n app get cm config -o json",
     "oc get pods -n app -l app=priv --field-selector spec.nodeName=node-1 -o jsonpath='{.items[0].metadata.name}' "

@@ -44,7 +44,9 @@ def _pod(name: str, ns: str, sa: str = "default", **spec: Any) -> dict[str, Any]
     s: dict[str, Any] = {"containers": containers, "serviceAccountName": sa, "serviceAccount": sa,
                          "nodeName": "node-1"}
     s.update(spec)
-    return {"metadata": _meta(name, ns, labels={"app": name.split("-")[0]}), "spec": s,
+    mf = [{"manager": "kubelet", "operation": "Update", "apiVersion": "v1", "time": TS, "fieldsType": "FieldsV1",
+           "fieldsV1": {"f:status": {}}}]
+    return {"metadata": _meta(name, ns, labels={"app": name.split("-")[0]}, managedFields=mf), "spec": s,
             "status": {"phase": "Running"}}
 
 

@@ -183,3 +183,46 @@ def test_root_has_no_cluster(tmp_path: Path) -> None:
     host, live = build_host(root=tmp_path)
     assert make_cluster(host, live=live) is None
     assert isinstance(make_cluster(LiveHost(), live=True), LiveCluster)
+
+
+def _kubeconfig(path: Path, server: str, cluster: str, user: str) -> dict[str, str]:
+    path.write_text(
+        "current-context: t\ncontexts: [{name: t, context: {cluster: c, user: u}}]\n"
+        f"clusters: [{{name: c, cluster: {{server: \"{server}\", {cluster}}}}}]\n"
+        f"users: [{{name: u, user: {{{user}}}}}]\n"
+    )
+    return {"KUBECONFIG": str(path), "HOME": str(path.parent)}
+
+
+def test_tls_variants(fake_api: FakeAPI, tmp_path: Path) -> None:
+    import subprocess
+
+    from tests.audit.test_kubectl_server import TOKEN
+
+    key, crt = tmp_path / "c.key", tmp_path / "c.crt"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(crt),
+                    "-days", "1", "-subj", "/CN=client"], check=True, capture_output=True)
+    ca = base64.b64encode(fake_api.ca.read_bytes()).decode()
+    cert_data = base64.b64encode(crt.read_bytes()).decode()
+    key_data = base64.b64encode(key.read_bytes()).decode()
+    before = set(Path("/tmp").iterdir())
+    # client certificate from data (temporary 0600 files, removed), CA from data
+    env = _kubeconfig(tmp_path / "k1", fake_api.url, f"certificate-authority-data: {ca}",
+                      f"client-certificate-data: {cert_data}, client-key-data: {key_data}, token: {TOKEN}")
+    assert LiveCluster(env).get("/api")[0] == 200
+    assert not {p for p in set(Path("/tmp").iterdir()) - before if p.name.startswith("kubecis-")}
+    # client certificate and CA from files
+    env = _kubeconfig(tmp_path / "k2", fake_api.url, f"certificate-authority: {fake_api.ca}",
+                      f"client-certificate: {crt}, client-key: {key}, token: {TOKEN}")
+    assert LiveCluster(env).get("/api")[0] == 200
+    # insecure-skip-tls-verify: no CA at all
+    env = _kubeconfig(tmp_path / "k3", fake_api.url, "insecure-skip-tls-verify: true", f"token: {TOKEN}")
+    assert LiveCluster(env).get("/api")[0] == 200
+    # the wrong CA: never an answer, a host error the report shows
+    env = _kubeconfig(tmp_path / "k4", fake_api.url, f"certificate-authority: {crt}", f"token: {TOKEN}")
+    res = NativeExecutor(LiveHost(), cluster=LiveCluster(env)).run("kubectl get pods")
+    assert res.not_run.startswith("host error: cluster: unable to connect to the server 127.0.0.1:")
+    # a token file
+    (tmp_path / "tok").write_text(TOKEN + "\n")
+    env = _kubeconfig(tmp_path / "k5", fake_api.url, f"certificate-authority-data: {ca}", "tokenFile: tok")
+    assert LiveCluster(env).get("/api")[0] == 200

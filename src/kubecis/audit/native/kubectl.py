@@ -697,6 +697,20 @@ def _list(cluster: Cluster, r: APIResource, ns: str | None, o: _Opts) -> tuple[l
     return items, rv
 
 
+def _omit_managed_fields(doc: dict[str, Any]) -> dict[str, Any]:
+    """kubectl -o json/yaml drops metadata.managedFields (unless --show-managed-fields)."""
+
+    def strip(obj: Any) -> Any:
+        if isinstance(obj, dict) and isinstance(obj.get("metadata"), dict) and "managedFields" in obj["metadata"]:
+            obj = dict(obj, metadata={k: v for k, v in obj["metadata"].items() if k != "managedFields"})
+        return obj
+
+    doc = strip(doc)
+    if doc.get("kind") == "List" and isinstance(doc.get("items"), list):
+        doc = dict(doc, items=[strip(it) for it in doc["items"]])
+    return doc
+
+
 def _kind_name(r: APIResource, obj: dict[str, Any]) -> str:
     kind = str(obj.get("kind") or r.kind).lower()
     name = str((obj.get("metadata") or {}).get("name", ""))
@@ -809,9 +823,9 @@ def _get(ctx: Ctx, prog: str, cluster: Cluster, o: _Opts) -> int:
             doc = {"apiVersion": "v1", "items": [obj for _, obj in objs], "kind": "List",
                    "metadata": {"resourceVersion": ""}}
         if output == "json":
-            ctx.write(go_json_indent(doc) + "\n")
+            ctx.write(go_json_indent(_omit_managed_fields(doc)) + "\n")
         elif output == "yaml":
-            ctx.write(go_yaml(doc))
+            ctx.write(go_yaml(_omit_managed_fields(doc)))
         elif output.startswith("jsonpath="):
             ctx.write(_jsonpath(output[len("jsonpath="):], doc))
         else:
