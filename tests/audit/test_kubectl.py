@@ -87,6 +87,8 @@ DIRECT = [
     "kubectl get pods,secrets -A; echo $?; kubectl get pods,cm -n nothere --no-headers; echo $?",
     "kubectl get pod \"$HOSTNAME\" -o=jsonpath='{.spec.nodeName}'; echo $?",
     "kubectl get pod web-1 -n app -o jsonpath='{.metadata.managedFields}'; kubectl get pod web-1 -n app -o yaml",
+    "P=$(kubectl get pods -n default -o jsonpath='{.items[0].metadata.name}' 2>/dev/null); echo \"$?:$P\"",
+    "kubectl get pods -n app -o jsonpath='{.items[5].metadata.name}' 2>/dev/null; echo $?",
     "oc get scc -o json",
     "oc get configmap config -n app -ojson; oc -n app get cm config -o json",
     "oc get pods -n app -l app=priv --field-selector spec.nodeName=node-1 -o jsonpath='{.items[0].metadata.name}' "

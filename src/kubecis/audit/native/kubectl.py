@@ -501,16 +501,20 @@ def _floats(v: Any) -> Any:
     return v
 
 
+class _JsonPathFailed(Exception):
+    """kubectl's jsonpath printer failed: nothing on stdout, a message (not reproduced) on stderr, exit 1."""
+
+
 def _jsonpath(template: str, obj: Any) -> str:
     try:
         nodes = jp_parse(template).nodes
         full, err = _Executor().find_results(_floats(obj), nodes)
         if err is not None:
-            raise Unsupported(f"kubectl jsonpath error output ({err})")
+            raise _JsonPathFailed(err)
         # kubectl's client-go prints a JSON null as "null" (kube-bench's older one: "<nil>")
         return "".join(" ".join("null" if v is None else _print_one(v) for v in results) for results in full)
     except (JsonPathError, _UnsupportedJson) as exc:
-        raise Unsupported(f"kubectl jsonpath error output ({exc})") from None
+        raise _JsonPathFailed(str(exc)) from None
 
 
 _RELAXED = re.compile(r"^\{\.?([^{}]+)\}$|^\.?([^{}]+)$")
@@ -827,7 +831,12 @@ def _get(ctx: Ctx, prog: str, cluster: Cluster, o: _Opts) -> int:
         elif output == "yaml":
             ctx.write(go_yaml(_omit_managed_fields(doc)))
         elif output.startswith("jsonpath="):
-            ctx.write(_jsonpath(output[len("jsonpath="):], doc))
+            try:
+                ctx.write(_jsonpath(output[len("jsonpath="):], doc))
+            except _JsonPathFailed as exc:
+                if not ctx.err.null:
+                    raise Unsupported(f"{prog} jsonpath error output ({exc})") from None
+                return 1
         else:
             items = doc["items"] if doc.get("kind") == "List" and "items" in doc and not single else [doc]
             ctx.write(_custom_columns(output[len("custom-columns="):], items, not o.no_headers))
