@@ -644,6 +644,8 @@ def b_read(sh: Shell, argv: list[str], fin: Stream, out: Out, err: Out) -> int:
 
 def b_sh(sh: Shell, argv: list[str], fin: Stream, out: Out, err: Out) -> int:
     """``sh -c SCRIPT [NAME [ARG...]]``: interpret the inner script in a new shell."""
+    if len(argv) == 1 and fin.pos >= len(fin.data):
+        return 0  # a shell reading its script from an empty stdin (audits run with stdin at EOF)
     if len(argv) < 2 or argv[1] != "-c":
         raise Unsupported(f"{argv[0]} without -c")
     if len(argv) < 3:

@@ -478,21 +478,25 @@ class Shell:
         if not p.op:
             return v or ""
         if p.op in ("#", "##", "%", "%%"):
-            return self._param_strip(p, v or "", err)
+            return "" if v is None else self._param_strip(p, v, err)  # dash: no pattern expansion when unset
         null = v is None or (p.op.startswith(":") and v == "")
         base = p.op.lstrip(":")
-        arg = self.expand_nosplit(p.arg, err) if p.arg is not None else ""
+
+        def arg() -> str:  # expanded only when used, as in dash
+            return self.expand_nosplit(p.arg, err) if p.arg is not None else ""
+
         if base == "-":
-            return arg if null else (v or "")
+            return arg() if null else (v or "")
         if base == "=":
             if null:
                 if not re.fullmatch(r"[A-Za-z_]\w*", p.name):
                     raise Unsupported("assignment to special parameter")
-                self.vars[p.name] = arg
-                return arg
+                value = arg()
+                self.vars[p.name] = value
+                return value
             return v or ""
         if base == "+":
-            return "" if null else arg
+            return "" if null else arg()
         raise Unsupported(f"parameter operator {p.op}")
 
     def _param_strip(self, p: Param, v: str, err: Out) -> str:

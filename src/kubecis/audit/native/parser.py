@@ -564,10 +564,19 @@ class Parser:
             if tok.kind == "OP" and tok.value in ("&&", "||"):
                 self.next()
                 self._linebreak()
+                self._command_start()
                 rest.append((tok.value, self.parse_pipeline()))
             else:
                 break
         return AndOr(first, rest) if rest else first
+
+    def _command_start(self) -> None:
+        """After | && ||: a word that cannot start a command is dash's 'Syntax error: "X" unexpected'."""
+        t = self.peek()
+        if (t.kind == "OP" and t.value in (")", ";;", ";", "&", "|", "&&", "||")) or self._is_reserved(
+            t, "}", "fi", "done", "then", "else", "elif", "do", "esac", "in"
+        ):
+            raise DashSyntaxError(f'Syntax error: "{t.value}" unexpected', t.line)
 
     def parse_pipeline(self) -> Node:
         negate = False
@@ -580,6 +589,7 @@ class Parser:
             if tok.kind == "OP" and tok.value == "|":
                 self.next()
                 self._linebreak()
+                self._command_start()
                 cmds.append(self.parse_command())
             else:
                 break
