@@ -164,6 +164,7 @@ def test_oc_debug_runs_the_command_on_the_host(env: dict[str, str]) -> None:
     "kubectl --kubeconfig /x get pods",
     "kubectl get pod web-1 -n app",
     "oc exec -n openshift-etcd -c etcd pod -- ps",
+    "kubectl get pods --as=system:anonymous -o json",
 ])
 def test_unsupported_forms(script: str, env: dict[str, str]) -> None:
     _, _, not_run = _native(script, env)

@@ -674,14 +674,14 @@ def _req_json(cluster: Cluster, path: str, query: dict[str, str] | None = None) 
     return doc
 
 
-def _list(cluster: Cluster, r: APIResource, ns: str | None, o: _Opts) -> tuple[list[dict[str, Any]], str]:
+def _list(cluster: Cluster, r: APIResource, ns: str | None, o: _Opts) -> list[dict[str, Any]]:
+    """Every item of a list request, following ``continue`` like kubectl's chunked lists."""
     items: list[dict[str, Any]] = []
     q: dict[str, str] = {"limit": CHUNK}
     if o.selector is not None:
         q["labelSelector"] = o.selector
     if o.field_selector is not None:
         q["fieldSelector"] = o.field_selector
-    rv = ""
     while True:
         doc = _req_json(cluster, r.collection(ns), q)
         kind = str(doc.get("kind", "")).removesuffix("List") or r.kind
@@ -692,13 +692,11 @@ def _list(cluster: Cluster, r: APIResource, ns: str | None, o: _Opts) -> tuple[l
                 it.setdefault("apiVersion", api)
                 it.setdefault("kind", kind)
                 items.append(it)
-        meta = doc.get("metadata") or {}
-        rv = str(meta.get("resourceVersion", ""))
-        cont = meta.get("continue")
+        cont = (doc.get("metadata") or {}).get("continue")
         if not cont:
             break
         q["continue"] = str(cont)
-    return items, rv
+    return items
 
 
 def _omit_managed_fields(doc: dict[str, Any]) -> dict[str, Any]:
@@ -739,8 +737,8 @@ def _get(ctx: Ctx, prog: str, cluster: Cluster, o: _Opts) -> int:
     output = o.output
     if output not in ("", "wide", "json", "yaml", "name") and not output.startswith(("jsonpath=", "custom-columns=")):
         raise Unsupported(f"{prog} get -o {output}")
-    if o.no_headers and output not in ("", "wide") and not output.startswith("custom-columns="):
-        pass  # kubectl ignores --no-headers for generic printers
+    if o.as_user is not None:
+        raise Unsupported(f"{prog} get --as (impersonation)")
     disc = Discovery(cluster)
     # what to fetch: (resource, names or None for a list)
     first = o.args[0]
@@ -784,7 +782,7 @@ def _get(ctx: Ctx, prog: str, cluster: Cluster, o: _Opts) -> int:
             if output in ("", "wide"):
                 continue
             try:
-                items, _rv = _list(cluster, r, ns if r.namespaced else None, o)
+                items = _list(cluster, r, ns if r.namespaced else None, o)
             except _Fail as f:
                 errors.append(f.msg.removesuffix("\n"))
                 continue
