@@ -125,6 +125,9 @@ CASES = [
     "/bin/bash\nflag=x\necho $flag\nwhile read -r a b; do\n  echo $a\ndone < <(echo x y)\necho after",
     "printf '' | bash; echo rc=$?",
     "echo a; echo b | }", "echo a; true && fi", "echo a\necho b || )",
+    "printf 'a b \\nc d\\n\\ne\\n' | xargs -L1 echo; printf 'a b\\nc\\n' | xargs -L 1 echo x",
+    "printf '1\\n2 \\n3\\n4\\n5\\n' | xargs -L 2 echo; printf '' | xargs -L1 echo e\n"
+    "printf 'a\\nb\\nc\\n' | xargs -n 2",
     "if then", "for i in 1 2; do done", "{ }", "echo a; ( )", "fi", "echo a; }",
 ]
 

@@ -940,14 +940,18 @@ def u_xargs(ctx: Ctx, args: list[str]) -> int:
         cur: list[str] = []
         nlines = 0
         for line in data.split("\n"):
+            if line.endswith("\\"):
+                raise Unsupported("xargs -L with an escaped newline")
             toks = _xargs_tokens(ctx, line)
             if toks is None:
                 return 1
             if not toks:
-                continue
+                continue  # blank lines do not count
             cur.extend(toks)
+            if line.endswith((" ", "\t")):
+                continue  # GNU: a trailing blank continues the logical line on the next one
             nlines += 1
-            if (nlines == max_lines and not line.rstrip(" \t").endswith(" ")) or nlines == max_lines:
+            if nlines == max_lines:
                 groups.append(cur)
                 cur, nlines = [], 0
         if cur:
