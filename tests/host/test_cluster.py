@@ -72,8 +72,11 @@ contexts: [{name: x, context: {cluster: c, user: u}}]
 clusters: [{name: c, cluster: {server: "https://h"}}]
 users: [{name: u, user: {exec: {command: aws}}}]
 """)
-    with pytest.raises(HostError, match="credential plugins"):
+    with pytest.raises(HostError, match="credential plugin"):
         load_kubeconfig([str(k)])
+    res = NativeExecutor(LiveHost(), cluster=LiveCluster({"KUBECONFIG": str(k)})).run("kubectl get pods")
+    # not run natively, so --executor auto runs the real kubectl (which runs the plugin)
+    assert res.not_run == "audit not supported natively: kubectl with kubeconfig credential plugin (exec/auth-provider)"
 
 
 def test_no_configuration_is_localhost_8080(tmp_path: Path) -> None:
@@ -218,11 +221,17 @@ def test_tls_variants(fake_api: FakeAPI, tmp_path: Path) -> None:
     # insecure-skip-tls-verify: no CA at all
     env = _kubeconfig(tmp_path / "k3", fake_api.url, "insecure-skip-tls-verify: true", f"token: {TOKEN}")
     assert LiveCluster(env).get("/api")[0] == 200
-    # the wrong CA: never an answer, a host error the report shows
+    # the wrong CA: never a guessed answer; not run natively (auto runs the real kubectl)
     env = _kubeconfig(tmp_path / "k4", fake_api.url, f"certificate-authority: {crt}", f"token: {TOKEN}")
     res = NativeExecutor(LiveHost(), cluster=LiveCluster(env)).run("kubectl get pods")
-    assert res.not_run.startswith("host error: cluster: unable to connect to the server 127.0.0.1:")
+    assert res.not_run.startswith(
+        "audit not supported natively: kubectl with kubectl's error output for a failed connection to 127.0.0.1:")
     # a token file
     (tmp_path / "tok").write_text(TOKEN + "\n")
     env = _kubeconfig(tmp_path / "k5", fake_api.url, f"certificate-authority-data: {ca}", "tokenFile: tok")
     assert LiveCluster(env).get("/api")[0] == 200
+    # a rejected token: kubectl's login error is not reproduced
+    env = _kubeconfig(tmp_path / "k6", fake_api.url, f"certificate-authority-data: {ca}", "token: wrong")
+    res = NativeExecutor(LiveHost(), cluster=LiveCluster(env)).run("kubectl get pods")
+    assert res.not_run == ("audit not supported natively: kubectl with kubectl's error output when discovery fails "
+                           "(/api: HTTP 401)")

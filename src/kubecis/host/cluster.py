@@ -53,6 +53,7 @@ __all__ = [
     "EmptyCluster",
     "LiveCluster",
     "NoCluster",
+    "NotNative",
     "RecordingCluster",
     "SnapshotCluster",
     "current_cluster",
@@ -74,6 +75,13 @@ class ClusterUnreachable(Exception):
         super().__init__(host)
         self.host = host
         self.url = url
+
+
+class NotNative(HostError):
+    """The configuration needs something a native client does not do (a credential plugin process...).
+
+    kubectl/oc report these as "audit not supported natively", so ``--executor auto`` runs the real tool.
+    """
 
 
 class Cluster(Protocol):
@@ -176,7 +184,7 @@ def load_kubeconfig(paths: Sequence[str]) -> _Config | None:
     if not cl.get("server"):
         return None
     if us.get("exec") or us.get("auth-provider"):
-        raise HostError("kubeconfig: credential plugins (exec/auth-provider) need a process; not run natively")
+        raise NotNative("kubeconfig credential plugin (exec/auth-provider)")
     return _Config(
         server=str(cl["server"]),
         namespace=str(ctx.get("namespace") or "default"),
@@ -298,7 +306,7 @@ class LiveCluster:
             ctx = self._ssl(cfg)
             conn = http.client.HTTPSConnection(u.hostname, u.port or 443, timeout=TIMEOUT, context=ctx)
             if cfg.tls_server_name:
-                raise HostError("cluster: tls-server-name is not supported natively")
+                raise NotNative("kubeconfig tls-server-name")
         else:
             conn = http.client.HTTPConnection(u.hostname, u.port or 80, timeout=TIMEOUT)
         full = (u.path.rstrip("/") + path) if u.path not in ("", "/") else path
@@ -310,7 +318,8 @@ class LiveCluster:
         except ConnectionRefusedError:
             raise ClusterUnreachable(u.netloc, cfg.server) from None
         except (OSError, http.client.HTTPException, ssl.SSLError) as exc:
-            raise HostError(f"cluster: unable to connect to the server {u.netloc}: {exc}") from None
+            # kubectl prints Go's error text here ("Unable to connect to the server: ..."): not reproduced
+            raise NotNative(f"kubectl's error output for a failed connection to {u.netloc} ({exc})") from None
         finally:
             conn.close()
 
@@ -326,7 +335,7 @@ class LiveCluster:
         if impersonate is not None:
             headers["Impersonate-User"] = impersonate
         if groups:
-            raise HostError("cluster: impersonating groups is not supported natively")
+            raise NotNative("impersonating groups")
         return self._request("POST", path, body, headers)
 
 
@@ -534,7 +543,7 @@ class Discovery:
     def _json(self, path: str) -> Any:
         status, body = self.cluster.get(path)
         if status != 200:
-            raise HostError(f"cluster: discovery {path} answered HTTP {status}")
+            raise NotNative(f"kubectl's error output when discovery fails ({path}: HTTP {status})")
         try:
             return json.loads(body)
         except ValueError:

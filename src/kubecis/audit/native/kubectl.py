@@ -24,7 +24,15 @@ from kubecis.errors import HostError
 from kubecis.evaluate.jsonpath import JsonPathError, _Executor, _go_sprint, _print_one, _UnsupportedJson
 from kubecis.evaluate.jsonpath import parse as jp_parse
 from kubecis.gofmt import go_float, go_json_string
-from kubecis.host.cluster import APIResource, Cluster, ClusterUnreachable, Discovery, NoCluster, current_cluster
+from kubecis.host.cluster import (
+    APIResource,
+    Cluster,
+    ClusterUnreachable,
+    Discovery,
+    NoCluster,
+    NotNative,
+    current_cluster,
+)
 
 __all__ = ["u_kubectl", "u_oc"]
 
@@ -1028,6 +1036,8 @@ def _run(ctx: Ctx, prog: str, args: list[str]) -> int:
         if sub == "debug":
             return _debug(ctx, prog, cluster, o)
         raise Unsupported(f"{prog} {sub}")
+    except NotNative as exc:
+        raise Unsupported(f"{prog} with {exc}") from None
     except ClusterUnreachable as exc:
         if prog == "oc" and not ctx.err.null:
             raise Unsupported("oc error output when the cluster is unreachable") from None
