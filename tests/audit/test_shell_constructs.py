@@ -128,6 +128,11 @@ CASES = [
     "printf 'a b \\nc d\\n\\ne\\n' | xargs -L1 echo; printf 'a b\\nc\\n' | xargs -L 1 echo x",
     "printf '1\\n2 \\n3\\n4\\n5\\n' | xargs -L 2 echo; printf '' | xargs -L1 echo e\n"
     "printf 'a\\nb\\nc\\n' | xargs -n 2",
+    "printf 'NAME VERSION AVAILABLE\\nauthentication 4.6 True\\nx 1 0\\ny 1\\nz 1 0.0\\nv 2 -3\\n\\n' | awk "
+    "'$3 != \"AVAILABLE\" { if ($3){print \"available=true\"}else{print \"available=false\"} }'",
+    "printf 'a 1 x\\nb 0\\n\\nc 10 y\\n' | awk '$3 { print }'; printf 'a b\\nz y\\n' | awk '$1 < \"m\" { print $NF }'",
+    "printf '1\\n10\\n9\\n' | awk '$1 >= 9 { print \"big\" $1 } '; echo rc=$?",
+    "printf 'a 1\\nb 2\\n' | awk '$2 == 1 { print $1, \"one\" $2; print }'",
     "if then", "for i in 1 2; do done", "{ }", "echo a; ( )", "fi", "echo a; }",
 ]
 

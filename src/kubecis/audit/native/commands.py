@@ -1418,7 +1418,7 @@ def u_awk(ctx: Ctx, args: list[str]) -> int:
     files = args[i + 1 :]
     m = re.fullmatch(r"\s*\{\s*print((?:\s+[^;{}]*)?)\s*;?\s*\}\s*", prog)
     if not m:
-        raise Unsupported("awk program other than { print ... }")
+        return _awk_small(ctx, prog, files, fs)
     items: list[list[str]] = []  # comma-separated groups of concatenated terms
     expr = m.group(1).strip()
     if expr:
@@ -1461,6 +1461,143 @@ def u_awk(ctx: Ctx, args: list[str]) -> int:
             return fields[k - 1] if k <= len(fields) else ""
 
         out.append(" ".join("".join(term(t) for t in g) for g in items) + "\n")
+    ctx.write("".join(out))
+    return st
+
+
+_AWK_TOK = re.compile(r'\s*(\$NF|\$\d+|"[^"\\]*"|\d+(?:\.\d+)?|==|!=|<=|>=|[<>(){};,]|if\b|else\b|print\b)')
+_AWK_NUM = re.compile(r"[ \t\n]*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?[ \t\n]*")
+
+
+def _awk_small(ctx: Ctx, prog: str, files: list[str], fs: str) -> int:
+    """mawk for ``[COND] { if (COND) { print ... } else { print ... } ... }`` over fields and constants."""
+    toks: list[str] = []
+    pos = 0
+    while pos < len(prog):
+        if not prog[pos:].strip():
+            break
+        mt = _AWK_TOK.match(prog, pos)
+        if not mt:
+            raise Unsupported("awk program other than { print ... }")
+        toks.append(mt.group(1))
+        pos = mt.end()
+    k = 0
+
+    def peek() -> str:
+        return toks[k] if k < len(toks) else ""
+
+    def take(t: str | None = None) -> str:
+        nonlocal k
+        if k >= len(toks) or (t is not None and toks[k] != t):
+            raise Unsupported("awk program other than { print ... }")
+        k += 1
+        return toks[k - 1]
+
+    def operand() -> tuple[str, str]:
+        t = take()
+        if t.startswith("$"):
+            return ("field", t)
+        if t.startswith('"'):
+            return ("str", t[1:-1])
+        if t[0].isdigit():
+            return ("num", t)
+        raise Unsupported("awk program other than { print ... }")
+
+    Cond = tuple[tuple[str, str], str, tuple[str, str] | None]
+
+    def cond() -> Cond:
+        a = operand()
+        if peek() in ("==", "!=", "<", "<=", ">", ">="):
+            op = take()
+            return (a, op, operand())
+        return (a, "", None)
+
+    def stmt() -> list[object]:
+        if peek() == "{":
+            take("{")
+            body: list[object] = []
+            while peek() != "}":
+                body.extend(stmt())
+                while peek() == ";":
+                    take(";")
+            take("}")
+            return body
+        if peek() == "if":
+            take("if")
+            take("(")
+            c = cond()
+            take(")")
+            then = stmt()
+            while peek() == ";":
+                take(";")
+            els: list[object] = []
+            if peek() == "else":
+                take("else")
+                els = stmt()
+            return [("if", c, then, els)]
+        take("print")
+        groups: list[list[tuple[str, str]]] = []  # comma-separated (OFS), each a concatenation
+        while peek() and peek() not in (";", "}"):
+            if groups and peek() == ",":
+                take(",")
+                groups.append([])
+            if not groups:
+                groups.append([])
+            groups[-1].append(operand())
+        if any(not g for g in groups):
+            raise Unsupported("awk print with an empty expression")
+        return [("print", groups)]
+
+    pattern: Cond | None = None
+    if peek() != "{":
+        pattern = cond()
+    action = stmt()
+    if k != len(toks):
+        raise Unsupported("awk program other than { print ... }")
+    if fs != " ":
+        raise Unsupported("awk -F with a conditional program")
+    data, st = _text_in(ctx, files)
+    out: list[str] = []
+    for raw in _lines(data):
+        line = dec(raw)
+        fields = line.split()
+
+        def value(o: tuple[str, str], line: str = line, fields: list[str] = fields) -> tuple[str, bool]:
+            """(text, numeric?) of an operand; fields are strnums."""
+            kind_, t = o
+            if kind_ == "str":
+                return t, False
+            if kind_ == "num":
+                return t, True
+            idx = len(fields) if t == "$NF" else int(t[1:])
+            v = line if idx == 0 else (fields[idx - 1] if idx <= len(fields) else "")
+            return v, bool(_AWK_NUM.fullmatch(v))
+
+        def truth(c: Cond) -> bool:
+            a, op, b = c
+            va, na = value(a)
+            if b is None:
+                return float(va) != 0 if na else va != ""
+            vb, nb = value(b)
+            if na and nb:
+                r = (float(va) > float(vb)) - (float(va) < float(vb))
+            else:
+                if a[0] == "num" or b[0] == "num":
+                    raise Unsupported("awk number/string comparison")
+                r = (va > vb) - (va < vb)
+            return {"==": r == 0, "!=": r != 0, "<": r < 0, "<=": r <= 0, ">": r > 0, ">=": r >= 0}[op]
+
+        def run(body: list[object], line: str = line) -> None:
+            for s_ in body:
+                assert isinstance(s_, tuple)
+                if s_[0] == "print":
+                    text = " ".join("".join(value(o)[0] for o in g) for g in s_[1]) if s_[1] else line
+                    out.append(text + "\n")
+                else:
+                    run(s_[2] if truth(s_[1]) else s_[3])
+
+        if pattern is None or truth(pattern):
+            run(action)
     ctx.write("".join(out))
     return st
 
