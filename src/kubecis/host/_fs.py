@@ -141,6 +141,8 @@ class FSHost:
         raise NotImplementedError
 
     def _call(self, path: str, follow: bool, fn: Callable[[str], _T]) -> _T:
+        if "\0" in path:  # no file name holds a NUL; the os module would raise ValueError
+            raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), path)
         try:
             return fn(self._resolve(path, follow))
         except OSError as exc:
