@@ -8,7 +8,6 @@ support yet (jq, some shell forms) are skipped with the construct named, decided
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import socket
@@ -195,7 +194,6 @@ NO_CLUSTER = [
     '--as=system:authenticated)"',
     "kubectl get pods 2>/dev/null; echo rc=$?",
 ]
-_KLOG = re.compile(r"^E\d{4} \d\d:\d\d:\d\d\.\d{6} +\d+ ", re.MULTILINE)
 
 
 def _port_8080_free() -> bool:
@@ -207,31 +205,22 @@ def _port_8080_free() -> bool:
 @pytest.mark.parametrize("script", NO_CLUSTER)
 @pytest.mark.parametrize("live", [False, True], ids=["none", "live-unconfigured"])
 def test_no_cluster_configured(script: str, live: bool, tmp_path: Path) -> None:
+    """No reachable API server: kubectl's error text (klog lines with its clock and pid) is not reproduced; the
+    audit is not run natively and says why. With stderr discarded, the visible facts (no output, exit 1) are."""
     env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(tmp_path)}
     cluster = LiveCluster(env) if live else None
     res = NativeExecutor(LiveHost(), env=env, cluster=cluster).run(script)
-    assert res.not_run == ""
-    real, rc = _real(script, env)
-    assert (_KLOG.sub("E<time> <pid> ", res.output), res.returncode) == (_KLOG.sub("E<time> <pid> ", real), rc)
-
-
-def test_no_cluster_message_exact() -> None:
-    res = NativeExecutor(LiveHost(), cluster=None).run("kubectl get --raw /api 2>&1")
-    assert res.output == (
-        "The connection to the server localhost:8080 was refused - did you specify the right host or port?\n"
-    )
-    assert res.returncode == 1
-    line = NativeExecutor(LiveHost()).run("kubectl get pods").output.splitlines()[0]
-    assert re.fullmatch(
-        r'E\d{4} \d\d:\d\d:\d\d\.\d{6} +\d+ memcache\.go:265\] "Unhandled Error" err="couldn\'t get current server '
-        r'API group list: Get \\"http://localhost:8080/api\?timeout=32s\\": dial tcp 127\.0\.0\.1:8080: connect: '
-        r'connection refused"', line)
-    assert os.getpid()  # the klog thread id is this process's pid
+    if "2>/dev/null" in script:
+        assert res.not_run == ""
+        real, rc = _real(script, env)
+        assert (res.output, res.returncode) == (real, rc)
+    else:
+        assert res.not_run == ("audit not supported natively: kubectl: the cluster API at localhost:8080 "
+                               "is not reachable")
 
 
 def test_oc_unreachable_is_not_guessed() -> None:
-    """oc words 'no configuration' differently: with stderr shown, not run; with stderr discarded, exit 1."""
     res = NativeExecutor(LiveHost(), cluster=None).run("oc get pods")
-    assert res.not_run.startswith("audit not supported natively: oc error output")
+    assert res.not_run == "audit not supported natively: oc: the cluster API at localhost:8080 is not reachable"
     res = NativeExecutor(LiveHost(), cluster=None).run("oc get pods 2>/dev/null; echo $?")
     assert (res.output, res.not_run) == ("1\n", "")
