@@ -803,7 +803,22 @@ class Parser:
         return Simple(assigns, words, redirs, line)
 
 
+_PARSED: dict[str, Node] = {}
+_PARSED_MAX = 4096
+
+
 def parse(script: str) -> Node:
+    """:func:`parse_uncached`, memoised: the same audits are parsed for every node a process evaluates
+    (snapshot replays, fleets). Parse trees are never modified by the interpreter."""
+    node = _PARSED.get(script)
+    if node is None:
+        node = parse_uncached(script)
+        if len(_PARSED) < _PARSED_MAX:
+            _PARSED[script] = node
+    return node
+
+
+def parse_uncached(script: str) -> Node:
     """Parse a whole script. Raises Unsupported (including ShellSyntaxError).
 
     A syntax error that dash reports (see :class:`DashSyntaxError`) ends the script with a
