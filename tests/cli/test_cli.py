@@ -118,3 +118,12 @@ def test_console_script_bad_flag_no_traceback() -> None:
     assert cp.returncode == 2
     assert "Traceback" not in cp.stderr
     assert "--exit-code" in cp.stderr.splitlines()[0]
+
+
+def test_snapshot_record_checks_its_output_first(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "missing" / "node.snap"
+    rc = main(["snapshot", "record", "-o", str(target), "--benchmark", "cis-1.12"])
+    assert rc == 1
+    assert one_line_error(capsys.readouterr().err) == (
+        f"kubecis: error: --output {target}: directory {target.parent} does not exist")
+    assert not target.parent.exists()

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from kubecis.audit.base import Executor
 from kubecis.audit.shell import ShellExecutor
-from kubecis.errors import ConfigError, HostError, UsageError
+from kubecis.errors import ConfigError, HostError, OutputError, UsageError
 from kubecis.host.base import Host
 from kubecis.host.cluster import Cluster
 from kubecis.host.live import LiveHost
@@ -31,6 +32,17 @@ def resolve_config_dir(config_dir: Path | None) -> Path:
     from kubecis.benchmark.bundled import materialise
 
     return materialise()
+
+
+def check_output_path(path: Path, flag: str = "--outputfile") -> None:
+    """Fail before running anything if the output cannot be written there."""
+    parent = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise OutputError(f"{flag} {path}: is a directory")
+    if not parent.is_dir():
+        raise OutputError(f"{flag} {path}: directory {parent} does not exist")
+    if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise OutputError(f"{flag} {path}: permission denied")
 
 
 def build_host(*, root: Path | None = None, snapshot: Path | None = None) -> tuple[Host, bool]:

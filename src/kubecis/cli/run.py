@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from kubecis.cli.common import build_host, make_executor, resolve_config_dir
+from kubecis.cli.common import build_host, check_output_path, make_executor, resolve_config_dir
 from kubecis.engine import PlanRequest, make_plan, run_plan
 from kubecis.errors import OutputError, UsageError
 from kubecis.report import ReportOptions, color_enabled, render
@@ -39,17 +39,6 @@ VersionOpt = Annotated[
     typer.Option("--version", envvar="KUBE_BENCH_VERSION",
                  help="Kubernetes version X.Y, mapped to a benchmark (env KUBE_BENCH_VERSION)."),
 ]
-
-
-def check_output_path(path: Path) -> None:
-    """Fail before running anything if the report cannot be written there."""
-    parent = path.parent if str(path.parent) else Path(".")
-    if path.is_dir():
-        raise OutputError(f"--outputfile {path}: is a directory")
-    if not parent.is_dir():
-        raise OutputError(f"--outputfile {path}: directory {parent} does not exist")
-    if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
-        raise OutputError(f"--outputfile {path}: permission denied")
 
 
 def write_atomic(path: Path, text: str) -> None:

@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 
 from kubecis.audit.native import NativeExecutor
-from kubecis.cli.common import resolve_config_dir
+from kubecis.cli.common import check_output_path, resolve_config_dir
 from kubecis.engine import PlanRequest, make_plan, run_plan
 from kubecis.errors import HostError
 from kubecis.host.live import LiveHost
@@ -53,6 +53,7 @@ def record(
                                          help="Kubernetes version X.Y.")] = "",
 ) -> int:
     """Run the checks natively (no process is started) and record the host queries into OUTPUT."""
+    check_output_path(output, "--output")  # fail before recording anything
     rec = RecordingHost(LiveHost())
     plan = make_plan(
         PlanRequest(resolve_config_dir(config_dir), benchmark, version, tuple(parse_id_list(targets)),
