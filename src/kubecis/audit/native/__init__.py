@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from kubecis.audit.base import MAX_OUTPUT_BYTES, AuditResult
-from kubecis.audit.native.interp import NotInSnapshot, Out, Shell, Stream, dec
+from kubecis.audit.native.interp import NotInSnapshot, Out, Shell, Stream, dec, dry_run
 from kubecis.audit.native.parser import (
     AndOr,
     CmdSub,
@@ -196,6 +196,10 @@ def _static(script: str, depth: int = 0) -> str | None:
                 return f"command {name}"
         if base not in UTILITIES:
             return f"command {base}"
+        if base == "openssl":
+            sub = n.words[1].parts if len(n.words) > 1 else []
+            if "".join(p.text for p in sub if isinstance(p, Lit)) != "x509":
+                return "openssl subcommand other than x509"
         if base == "xargs" or base == "find":
             words = n.words[1:]
             lits = ["".join(p.text for p in w.parts if isinstance(p, Lit)) for w in words]
@@ -229,7 +233,11 @@ def unsupported_reason(script: str) -> str | None:
         return "nesting too deep"
     if r:
         return r
-    res = NativeExecutor(_EmptyHost(), cluster=EmptyCluster()).run(script)
+    token = dry_run.set(True)
+    try:
+        res = NativeExecutor(_EmptyHost(), cluster=EmptyCluster()).run(script)
+    finally:
+        dry_run.reset(token)
     if res.not_run:
         return res.not_run.removeprefix(PREFIX)
     return None

@@ -13,10 +13,12 @@ import weakref
 from collections.abc import Callable, Iterator
 
 from kubecis.audit.native.builtins import echo_escapes, printf_format
+from kubecis.audit.native.helpers import u_check_files_owner_in_dir
 from kubecis.audit.native.interp import Ctx, NotInSnapshot, Out, Stream, dec, enc
 from kubecis.audit.native.journal import u_journalctl
 from kubecis.audit.native.jq import u_jq
 from kubecis.audit.native.kubectl import u_kubectl, u_oc
+from kubecis.audit.native.openssl import u_openssl
 from kubecis.audit.native.parser import Unsupported
 from kubecis.audit.native.regex import RegexError, compile_posix, glob_to_regex
 from kubecis.host.base import FileStat, Process
@@ -1629,6 +1631,8 @@ UTILITIES: dict[str, Utility] = {
     "kubectl": u_kubectl,
     "oc": u_oc,
     "journalctl": u_journalctl,
+    "openssl": u_openssl,  # x509 -subject/-issuer only
+    "check_files_owner_in_dir.sh": u_check_files_owner_in_dir,  # kube-bench image helper (rke-cis sets)
 }
 
 

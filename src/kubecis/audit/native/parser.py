@@ -13,6 +13,11 @@ class Unsupported(Exception):
     """The script uses a construct the native executor does not implement."""
 
 
+class Irreproducible(Unsupported):
+    """A supported construct met a fact whose output cannot be reproduced exactly (e.g. a tool's error lines
+    carrying a thread id). Declined at run time; static coverage counts the construct as supported."""
+
+
 class ShellSyntaxError(Unsupported):
     pass
 
