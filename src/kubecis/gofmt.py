@@ -8,6 +8,7 @@ them so our reports are byte-identical.
 from __future__ import annotations
 
 import math
+import re
 import unicodedata
 
 _Q_ESCAPES = {
@@ -31,8 +32,13 @@ def _printable(ch: str) -> bool:
     return cat[0] in "LMNPS"
 
 
+_Q_PLAIN = re.compile(r'[ !#-\[\]-~]*')  # printable ASCII other than '"' and '\\'
+
+
 def go_quote(text: str | bytes) -> str:
     """Go's ``%q`` / ``strconv.Quote`` of a string (invalid UTF-8 bytes become ``\\xNN``)."""
+    if isinstance(text, str) and _Q_PLAIN.fullmatch(text):  # the usual case: nothing to escape
+        return f'"{text}"'
     data = text.encode("utf-8", "surrogateescape") if isinstance(text, str) else text
     out = ['"']
     i = 0
@@ -114,24 +120,24 @@ _JSON_SHORT = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n", 
 _JSON_HTML = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 
 
+# What Go's encoder does not write raw (DEL is raw, as in Go).
+_JSON_ESCAPED = re.compile('["\\\\<>&\x00-\x1f\u2028\u2029\ud800-\udfff]')
+
+
+def _json_escape(m: re.Match[str]) -> str:
+    ch = m.group()
+    cp = ord(ch)
+    if ch in _JSON_SHORT:
+        return _JSON_SHORT[ch]
+    if ch in _JSON_HTML:
+        return _JSON_HTML[ch]
+    if cp < 0x20:
+        return f"\\u00{cp:02x}"
+    return "\\ufffd"  # a lone surrogate: invalid UTF-8 in Go's input
+
+
 def go_json_string(text: str) -> str:
     """A JSON string literal exactly as Go 1.22+ ``json.Marshal`` writes it: HTML characters and U+2028/9
     as ``\\uXXXX``; ``\\b \\f \\n \\r \\t`` short; other control characters ``\\u00xx``; invalid UTF-8
     (lone surrogates from ``surrogateescape``) as ``\\ufffd``; all else raw UTF-8."""
-    out = ['"']
-    for ch in text:
-        cp = ord(ch)
-        if 0x20 <= cp < 0x7F and ch not in '"\\<>&':
-            out.append(ch)
-        elif ch in _JSON_SHORT:
-            out.append(_JSON_SHORT[ch])
-        elif ch in _JSON_HTML:
-            out.append(_JSON_HTML[ch])
-        elif cp < 0x20:
-            out.append(f"\\u00{cp:02x}")
-        elif 0xD800 <= cp <= 0xDFFF:
-            out.append("\\ufffd")
-        else:
-            out.append(ch)
-    out.append('"')
-    return "".join(out)
+    return '"' + _JSON_ESCAPED.sub(_json_escape, text) + '"'

@@ -28,22 +28,23 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import http.client
 import json
 import os
-import ssl
 import tempfile
 import urllib.parse
 import weakref
 from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import yaml
 
 from kubecis.errors import HostError
 from kubecis.host.base import NotInSnapshot
+
+if TYPE_CHECKING:
+    import ssl
 
 __all__ = [
     "APIResource",
@@ -251,6 +252,8 @@ class LiveCluster:
         return self._config().namespace
 
     def _ssl(self, cfg: _Config) -> ssl.SSLContext:
+        import ssl  # only when an audit talks to a cluster: ssl is a tenth of kubecis's start-up
+
         if self._ctx is not None:
             return self._ctx
         ctx = ssl.create_default_context()
@@ -297,6 +300,9 @@ class LiveCluster:
         return h
 
     def _request(self, method: str, path: str, body: bytes | None, headers: dict[str, str]) -> tuple[int, bytes]:
+        import http.client
+        import ssl
+
         cfg = self._config()
         u = urllib.parse.urlsplit(cfg.server)
         if u.scheme not in ("http", "https") or not u.hostname:
