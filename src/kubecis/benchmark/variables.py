@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Callable
+from typing import Any, TypeVar
 from dataclasses import dataclass, field
 
 from kubecis.benchmark.config import FILE_KINDS, Component, NodeSection
@@ -223,7 +224,7 @@ def substitute(controls: Controls, discovery: Discovery, raw_text: str | None = 
         return s
 
     def fix_check(c: Check) -> Check:
-        new = dataclasses.replace(
+        new = _replaced(
             c,
             text=sub(c.text),
             audit=sub(c.audit),
@@ -238,23 +239,43 @@ def substitute(controls: Controls, discovery: Discovery, raw_text: str | None = 
         return new
 
     groups = tuple(
-        dataclasses.replace(g, text=sub(g.text), checks=tuple(fix_check(c) for c in g.checks))
+        _replaced(g, text=sub(g.text), checks=tuple(fix_check(c) for c in g.checks))
         for g in controls.groups
     )
-    return dataclasses.replace(controls, text=sub(controls.text), groups=groups)
+    return _replaced(controls, text=sub(controls.text), groups=groups)
+
+
+_T = TypeVar("_T")
+
+
+def _replaced(obj: _T, **values: Any) -> _T:
+    """``dataclasses.replace`` with only the fields that changed; ``obj`` itself when none did (substitution
+    runs per node, and most fields hold no variable)."""
+    changed = {k: v for k, v in values.items() if not _same(v, getattr(obj, k))}
+    return dataclasses.replace(obj, **changed) if changed else obj  # type: ignore[type-var]
+
+
+def _same(a: Any, b: Any) -> bool:
+    if a is b:
+        return True
+    if isinstance(a, str) and isinstance(b, str):
+        return a == b
+    if isinstance(a, tuple) and isinstance(b, tuple):  # rebuilt tuples of (maybe) unchanged members
+        return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
+    return False
 
 
 def _sub_tests(c: Check, sub: Callable[[str], str]) -> Tests | None:
     if c.tests is None:
         return None
     items = tuple(
-        dataclasses.replace(
+        _replaced(
             i, flag=sub(i.flag), path=sub(i.path), env=sub(i.env),
-            compare=dataclasses.replace(i.compare, value=sub(i.compare.value)),
+            compare=_replaced(i.compare, value=sub(i.compare.value)),
         )
         for i in c.tests.items
     )
-    return dataclasses.replace(c.tests, items=items)
+    return _replaced(c.tests, items=items)
 
 
 def _all_text(controls: Controls) -> str:

@@ -38,6 +38,7 @@ from kubecis.host.base import Host, NotInSnapshot
 __all__ = ["Ctx", "NotInSnapshot", "Out", "Shell", "Stream"]
 
 MAX_DEPTH = 20
+_SPACE = re.compile(r"\s")  # str.isspace's characters
 
 # True while static coverage dry-runs a script on an empty host (see Irreproducible).
 dry_run: ContextVar[bool] = ContextVar("kubecis_native_dry_run", default=False)
@@ -411,7 +412,7 @@ class Shell:
         from kubecis.audit.native.commands import UTILITIES
 
         name = argv[0]
-        if any(c.isspace() for c in name):
+        if _SPACE.search(name):
             self.diag(f"{name}: not found", err)
             return 127
         from kubecis.audit.native.builtins import DASH_BUILTINS
@@ -578,6 +579,12 @@ class Shell:
 
     def expand(self, w: Word, err: Out) -> list[str]:
         """Expansion, field splitting, pathname expansion and quote removal."""
+        if len(w.parts) == 1 and isinstance(w.parts[0], Lit):  # the usual word: one literal, nothing to expand
+            lit = w.parts[0]
+            if lit.quoted:
+                return [lit.text]
+            if lit.text and not ("*" in lit.text or "?" in lit.text or "[" in lit.text):
+                return [lit.text]
         ifs = self.vars.get("IFS", " \t\n")
         if ifs.strip(" \t\n"):
             raise Unsupported("IFS with non-blank characters")

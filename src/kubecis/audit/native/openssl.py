@@ -143,15 +143,20 @@ def _names(der: bytes) -> dict[str, list[list[tuple[str, int, bytes]]]]:
 
 
 def _escape(value: str) -> str:
-    """OpenSSL's ``oneline`` escaping (RFC 2253 specials by quoting, ESC_CTRL and ESC_MSB as \\XX)."""
-    raw = value.encode("utf-8")
+    """OpenSSL's ``oneline`` escaping (RFC 2253 specials by quoting, ESC_CTRL and ESC_MSB as \\XX).
+
+    As in OpenSSL's do_buf, the last character's rule replaces the first's: a one-character ``#`` is not
+    quoted, a one-character space is."""
     out: list[str] = []
     quote = False
-    for i, b in enumerate(raw):
-        c = chr(b)
-        if b > 0x7F or b < 0x20 or b == 0x7F:
+    last = len(value) - 1
+    for i, c in enumerate(value):
+        b = ord(c)
+        if b > 0x7F:
+            out.extend(f"\\{x:02X}" for x in c.encode("utf-8"))
+        elif b < 0x20 or b == 0x7F:
             out.append(f"\\{b:02X}")
-        elif c in ',+<>;' or (i == 0 and c in "# ") or (i == len(raw) - 1 and c == " "):
+        elif c in ",+<>;" or (i == 0 and i != last and c in "# ") or (i == last and c == " "):
             quote = True
             out.append(c)
         elif c in '"\\':

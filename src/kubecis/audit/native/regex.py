@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 _CLASSES = {
@@ -179,7 +180,9 @@ def posix_to_python(p: str, extended: bool) -> str:
     return "".join(out)
 
 
+@functools.lru_cache(maxsize=1024)
 def compile_posix(p: str, extended: bool, icase: bool = False) -> re.Pattern[str]:
+    """A POSIX BRE/ERE as a compiled Python pattern (memoised: fleets and replays grep the same patterns)."""
     try:
         return re.compile(posix_to_python(p, extended), (re.IGNORECASE if icase else 0) | re.ASCII)
     except re.error as exc:
@@ -230,4 +233,4 @@ def glob_to_regex(segments: list[tuple[str, bool]], period: bool = False) -> str
 
 
 def has_glob(segments: list[tuple[str, bool]]) -> bool:
-    return any(active and any(ch in text for ch in "*?[") for text, active in segments)
+    return any(active and ("*" in text or "?" in text or "[" in text) for text, active in segments)
