@@ -17,8 +17,8 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Callable
-from typing import Any, TypeVar
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from kubecis.benchmark.config import FILE_KINDS, Component, NodeSection
 from kubecis.benchmark.model import Check, Controls, Tests
