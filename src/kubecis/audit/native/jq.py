@@ -123,7 +123,8 @@ def _trunc(v: Value) -> str:
     """jv_dump_string_trunc with jq 1.6's 15-byte buffer (used in error messages)."""
     s = enc(dump(v))
     if len(s) > 14:
-        s = s[:11] + b"..."
+        # the cut can split a UTF-8 sequence: jq's string validation makes the partial tail one U+FFFD
+        return s[:11].decode("utf-8", "replace") + "..."
     return dec(s)
 
 
