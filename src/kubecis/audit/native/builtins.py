@@ -564,6 +564,7 @@ def b_unset(sh: Shell, argv: list[str], fin: Stream, out: Out, err: Out) -> int:
             raise Unsupported("unset options")
         sh.vars.pop(a, None)
         sh.exported.discard(a)
+        sh.dropped.add(a)
     return 0
 
 

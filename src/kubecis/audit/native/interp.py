@@ -39,6 +39,8 @@ __all__ = ["Ctx", "NotInSnapshot", "Out", "Shell", "Stream"]
 
 MAX_DEPTH = 20
 _SPACE = re.compile(r"\s")  # str.isspace's characters
+# Variables dash sets itself rather than taking from its environment.
+_SHELL_OWN = frozenset({"IFS", "PPID", "PS1", "PS2", "PS4", "OPTIND", "PWD", "OLDPWD", "LINENO"})
 
 # True while static coverage dry-runs a script on an empty host (see Irreproducible).
 dry_run: ContextVar[bool] = ContextVar("kubecis_native_dry_run", default=False)
@@ -146,6 +148,7 @@ class Shell:
     ) -> None:
         self.host = host
         self.vars: dict[str, str] = dict(env)
+        self.dropped: set[str] = set()  # names unset by the script: never read from the host's environment
         self.exported: set[str] = set(env)
         self.arg0 = arg0
         self.args = list(args or [])
@@ -170,6 +173,7 @@ class Shell:
     def subshell(self) -> Shell:
         sh = Shell(self.host, {}, self.arg0, self.args, self.cwd, self.depth)
         sh.vars = dict(self.vars)
+        sh.dropped = set(self.dropped)
         sh.exported = set(self.exported)
         sh.functions = dict(self.functions)
         sh.status = self.status
@@ -477,7 +481,15 @@ class Shell:
             return self.args[i - 1] if i <= len(self.args) else None
         if n in ("$", "!", "-"):
             raise Unsupported(f"special parameter ${n}")
-        return self.vars.get(n)
+        v = self.vars.get(n)
+        if v is None and n not in self.dropped and n not in _SHELL_OWN:
+            # /bin/sh starts with its parent's environment: the host's (live: this process's, as the shell
+            # executor's children get; snapshot: as recorded; --root: none).
+            v = self.host.getenv(n)
+            if v is not None:
+                self.vars[n] = v
+                self.exported.add(n)
+        return v
 
     def _param_value(self, p: Param, err: Out) -> str:
         if p.op == "bad":
