@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import subprocess
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 from kubecis.audit.native import NativeExecutor
 from kubecis.host.live import LiveHost
 from kubecis.host.rooted import RootedHost
-from kubecis.host.snapshot import RecordingHost, SnapshotHost
+from kubecis.host.snapshot import MARKER, RecordingHost, SnapshotHost
 
 SCRIPTS = [
     'echo "pod=$KUBECIS_T_POD"',
@@ -53,3 +54,13 @@ def test_recorded_environment_replays(tmp_path: Path) -> None:
     rec.save(str(snap))
     replay = NativeExecutor(SnapshotHost.load(str(snap))).run(SCRIPTS[1])
     assert replay == live and live.output == "kube-bench-x7k2p unset 16\n"
+
+
+def test_secret_looking_variables_are_not_recorded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KUBECIS_T_API_TOKEN", "s3cr3t-value")
+    rec = RecordingHost(LiveHost())
+    assert NativeExecutor(rec).run("echo $KUBECIS_T_API_TOKEN").output == "s3cr3t-value\n"
+    snap = tmp_path / "env.snap"
+    rec.save(str(snap))
+    assert b"s3cr3t" not in gzip.decompress(snap.read_bytes())
+    assert NativeExecutor(SnapshotHost.load(str(snap))).run("echo $KUBECIS_T_API_TOKEN").output == f"{MARKER}\n"

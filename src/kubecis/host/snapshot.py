@@ -155,7 +155,10 @@ class RecordingHost:
         return self._rec(_key("group", gid), lambda: self.inner.group_name(gid))  # type: ignore[no-any-return]
 
     def getenv(self, name: str) -> str | None:
-        return self._rec(_key("getenv", name), lambda: self.inner.getenv(name))  # type: ignore[no-any-return]
+        return self._rec(  # type: ignore[no-any-return]
+            _key("getenv", name), lambda: self.inner.getenv(name),
+            lambda v: MARKER if v is not None and _ENV_SECRET.search(name.encode()) else v,
+        )
 
     def journal(self, q: JournalQuery) -> JournalResult:
         from kubecis.host.journal import query, redact_message, result_to_json
