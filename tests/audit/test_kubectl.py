@@ -1,9 +1,10 @@
 """Native kubectl/oc vs the real /usr/bin/kubectl against a fake API server: identical output and status.
 
-``oc`` is compared with kubectl started under the name ``oc`` (a symlink): for ``get`` and
-``auth can-i`` oc is kubectl. Benchmark audits that need constructs the native executor does not
-support yet (jq, some shell forms) are skipped with the construct named, decided at run time by
-``unsupported_reason`` so they start running as soon as support lands.
+``oc`` is compared with kubectl started under the name ``oc`` (a symlink): for ``get``, ``describe
+secret`` and ``auth can-i`` oc is kubectl. kubectl prints a secret's data keys in Go's random map order
+and kubecis sorts them: outputs with several keys are compared with those lines sorted. Benchmark audits
+that need constructs the native executor does not support yet (some shell forms) are skipped with the
+construct named, decided at run time by ``unsupported_reason`` so they start running as soon as support lands.
 """
 
 from __future__ import annotations
@@ -15,10 +16,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kubecis.audit.native import NativeExecutor, unsupported_reason
 from kubecis.audit.native.corpus import distinct, load_corpus
-from kubecis.host.cluster import LiveCluster
+from kubecis.audit.native.interp import Out, Shell, Stream
+from kubecis.host.cluster import LiveCluster, RecordingCluster, SnapshotCluster, current_cluster
 from kubecis.host.live import LiveHost
 from tests.audit import test_kubectl_server as _server
 from tests.audit.test_kubectl_server import FakeAPI
@@ -93,6 +97,25 @@ DIRECT = [
     "oc get pods -n app -l app=priv --field-selector spec.nodeName=node-1 -o jsonpath='{.items[0].metadata.name}' "
     "2>/dev/null",
     "oc get nosuch 2>/dev/null; echo $?",
+    # describe secret: secrets with at most one data key (Go prints the keys in random map order)
+    "kubectl describe secret db",
+    "oc describe secret db -n app; oc -n app describe secrets db-empty; kubectl describe secret/db --namespace app",
+    "kubectl describe Secret db | grep -c bytes; kubectl -n app describe secret db-empty | tail -n 3",
+    "kubectl describe secret nope; echo rc=$?",
+    "oc describe secret nope -n nothere; echo rc=$?; kubectl describe secret/nope; echo rc=$?",
+    "oc describe secret/nope 2>/dev/null; echo $?",
+    "kubectl describe secret d; echo rc=$?",  # not found: every secret whose name starts with "d"
+    "kubectl describe secret -n kube-system; echo rc=$?; kubectl describe secrets -n nothere; echo rc=$?",
+]
+
+# describe output with several data keys: compared as sorted lines (kubectl's order is Go's random map order)
+DESCRIBE_UNORDERED = [
+    "kubectl describe secret builder-token",
+    "oc -n openshift-apiserver describe secret serving-cert",
+    "oc -n openshift-apiserver describe secret serving-cert | grep -E 'tls\\.crt|tls\\.key|Type:'",
+    "kubectl describe secret serv -n openshift-apiserver; echo rc=$?",
+    "kubectl describe secrets; echo rc=$?",
+    "kubectl describe secret --namespace=app b",
 ]
 
 
@@ -124,6 +147,95 @@ def test_direct_identical(script: str, env: dict[str, str]) -> None:
     assert (out, rc) == _real(script, env)
 
 
+_DATA_LINE = re.compile(r"^\S+:\s+\d+ bytes$|^token:\s")
+
+
+def _data_order(text: str) -> str:
+    """``text`` with each run of describe's secret data lines sorted (kubectl: Go's random map order)."""
+    lines = text.split("\n")
+    i = 0
+    while i < len(lines):
+        j = i
+        while j < len(lines) and _DATA_LINE.match(lines[j]):
+            j += 1
+        lines[i:j] = sorted(lines[i:j])
+        i = max(j, i + 1)
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("script", DESCRIBE_UNORDERED)
+def test_describe_identical_but_data_order(script: str, env: dict[str, str]) -> None:
+    out, rc, not_run = _native(script, env)
+    assert not_run == ""
+    real, real_rc = _real(script, env)
+    assert (out, rc) == (_data_order(real), real_rc)
+
+
+def _native_bytes(script: str, env: dict[str, str]) -> tuple[bytes, int]:
+    """Native stdout+stderr as bytes (the executor's result text would turn invalid UTF-8 into '?')."""
+    token = current_cluster.set(LiveCluster(env))
+    try:
+        out = Out()
+        rc = Shell(LiveHost(), env, "/bin/sh").run_script(script, Stream(), out, out)
+    finally:
+        current_cluster.reset(token)
+    return bytes(out.buf), rc
+
+
+def _real_bytes(script: str, env: dict[str, str]) -> tuple[bytes, int]:
+    r = subprocess.run(["/bin/sh", "-c", script], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       timeout=60, check=False)
+    return r.stdout, r.returncode
+
+
+def test_describe_secret_bytes(env: dict[str, str]) -> None:
+    """Multi-byte labels and annotations, an annotation cut inside a UTF-8 sequence, tabs in values."""
+    script = "kubectl -n openshift-apiserver describe secret odd"
+    native = _native_bytes(script, env)
+    assert native == _real_bytes(script, env)
+    assert b"\xc3..." in native[0]  # kubectl cuts at 138 bytes, inside the two bytes of an e-acute
+
+
+_TEXT = st.text(alphabet="ab \t\n\v\f\r\x1b\u00e9\u3042\U0001F600=:", max_size=12)
+_LONG = st.builds(lambda unit, n: unit * n, _TEXT, st.integers(0, 40))
+_TOKEN = st.lists(st.sampled_from([b"\t", b"\n", b"\v", b"\f", b"\r", b"\x1b", b"\xff", b"a", b"bcd", b" ", b"\xc3\xa9",
+                                   b"\xc3", b"\x80", b"\xe3\x81"]), max_size=30).map(b"".join)
+_KEYS = st.text(alphabet="ab.\u00e9/", min_size=1, max_size=6)
+
+
+@settings(max_examples=30, deadline=None, derandomize=True)
+@given(labels=st.dictionaries(_KEYS, _TEXT, max_size=4),
+       annotations=st.dictionaries(st.one_of(_KEYS, st.just("kubectl.kubernetes.io/last-applied-configuration")),
+                                   st.one_of(_TEXT, _LONG), max_size=5),
+       token=_TOKEN, typ=st.sampled_from(["kubernetes.io/service-account-token", "Opaque"]))
+def test_describe_secret_random(labels: dict[str, str], annotations: dict[str, str], token: bytes, typ: str,
+                                env: dict[str, str]) -> None:
+    """kubectl's layout (text/tabwriter over tabs, vertical tabs, form feeds, 0xff escapes, multi-byte text)."""
+    import base64
+
+    secret = {"metadata": _server._meta("random", "default", labels=labels, annotations=annotations), "type": typ,
+              "data": {"token": base64.b64encode(token).decode()}}
+    secrets = _server.OBJECTS[("", "secrets")]
+    secrets.append(secret)
+    try:
+        script = "kubectl describe secret random -n default"
+        assert _native_bytes(script, env) == _real_bytes(script, env)
+    finally:
+        secrets.remove(secret)
+
+
+def test_describe_secret_from_a_snapshot_is_not_guessed(env: dict[str, str]) -> None:
+    """A snapshot keeps a secret's keys but not its data: describe's byte counts would be made up."""
+    entries: dict[str, object] = {}
+    script = "oc -n openshift-apiserver describe secret serving-cert"
+    live = NativeExecutor(LiveHost(), env=env, cluster=RecordingCluster(LiveCluster(env), entries)).run(script)
+    assert live.not_run == "" and "tls.crt:  1234 bytes" in live.output
+    replay = NativeExecutor(LiveHost(), env=env, cluster=SnapshotCluster(entries)).run(script)
+    assert replay.not_run == "audit not supported natively: kubectl describe secret: data redacted in the snapshot"
+    replay = NativeExecutor(LiveHost(), env=env, cluster=SnapshotCluster(entries)).run("kubectl describe secret nope")
+    assert replay.not_run.startswith("not in snapshot: ")
+
+
 def _corpus() -> list[str]:
     if not CFG.is_dir():
         return []
@@ -142,9 +254,24 @@ def test_benchmark_audit_identical(script: str, env: dict[str, str]) -> None:
     if not_run:
         pytest.skip(f"not run natively: {not_run}")
     real = _real(script, env)
+    if "describe secret" in script:
+        # kubectl prints a secret's data keys in Go's random map order, kubecis sorted
+        real = (_data_order(real[0]), real[1])
     if "[[" in script and (out, rc) != real:
         pytest.xfail("interpreter: dash's '[[: not found' error for bash's [[ (shell-construct work)")
     assert (out, rc) == real
+
+
+def test_benchmark_describe_secret_audits_run(env: dict[str, str]) -> None:
+    """rh-1.4 1.2.4 and 1.2.5 describe the serving-cert secret: they run natively, not skipped."""
+    scripts = [s for s in _corpus() if "describe secret serving-cert" in s]
+    if not scripts:
+        pytest.skip("no kube-bench corpus")
+    for s in scripts:
+        assert unsupported_reason(s) is None, s
+        out, _, not_run = _native(s, env)
+        assert not_run == "", s
+        assert "Type:  kubernetes.io/tls" in out and "tls.key:  99 bytes" in out, s
 
 
 def test_oc_debug_runs_the_command_on_the_host(env: dict[str, str]) -> None:
@@ -170,6 +297,29 @@ def test_unsupported_forms(script: str, env: dict[str, str]) -> None:
     assert not_run.startswith("audit not supported natively: ")
 
 
+@pytest.mark.parametrize(("script", "construct"), [
+    ("oc describe scc restricted", "oc describe scc"),
+    ("oc describe --namespace=openshift-ingress-operator ingresscontroller/default", "oc describe ingresscontroller"),
+    ("kubectl -n app describe pods web-1", "kubectl describe pods"),
+    ("oc -n openshift-kube-apiserver describe endpoints", "oc describe endpoints"),
+    ("kubectl describe secret db -o yaml", "kubectl describe -o"),
+    ("kubectl describe secret db -A", "kubectl describe -A"),
+    ("kubectl describe secret db builder-token", "kubectl describe secret with several names"),
+    ("kubectl describe", "kubectl describe without a resource type"),
+])
+def test_describe_other_kinds_unsupported(script: str, construct: str, env: dict[str, str]) -> None:
+    _, _, not_run = _native(script, env)
+    assert not_run == "audit not supported natively: " + construct
+    assert unsupported_reason(script) == construct
+
+
+def test_describe_secret_statically_supported() -> None:
+    for script in ("oc -n openshift-apiserver describe secret serving-cert",
+                   "oc -n openshift-apiserver describe secret serving-cert | grep -E 'tls\\.crt|tls\\.key|Type:'",
+                   "kubectl describe secret/x --namespace ns", "kubectl describe secrets"):
+        assert unsupported_reason(script) is None, script
+
+
 def test_yaml_keys_without_a_stable_order_are_not_guessed() -> None:
     from kubecis.audit.native.kubectl import go_yaml
 
@@ -193,6 +343,8 @@ NO_CLUSTER = [
     'echo "canCreatePodsAsSystemAuthenticated: $(kubectl auth can-i create pods --all-namespaces '
     '--as=system:authenticated)"',
     "kubectl get pods 2>/dev/null; echo rc=$?",
+    "kubectl -n openshift-apiserver describe secret serving-cert",
+    "kubectl describe secret x 2>/dev/null; echo rc=$?",
 ]
 
 

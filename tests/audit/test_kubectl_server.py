@@ -1,7 +1,7 @@
 """A fake Kubernetes API server over HTTPS on 127.0.0.1, for the native kubectl/oc tests.
 
 Serves legacy discovery, a small cluster (privileged/hostPID pods, service accounts with
-automountServiceAccountToken unset/false, wildcard roles, bindings, a configmap, a secret, an
+automountServiceAccountToken unset/false, wildcard roles, bindings, configmaps, secrets of several types, an
 OpenShift SCC and KubeAPIServer), server-side Tables, field/label selectors, Status errors
 (404, 403) and SelfSubjectAccessReview. Requires a bearer token. The certificate is made
 with the ``openssl`` CLI.
@@ -51,7 +51,8 @@ def _pod(name: str, ns: str, sa: str = "default", **spec: Any) -> dict[str, Any]
 
 
 OBJECTS: dict[tuple[str, str], list[dict[str, Any]]] = {
-    ("", "namespaces"): [{"metadata": _meta(n)} for n in ("default", "kube-system", "app")],
+    ("", "namespaces"): [{"metadata": _meta(n)} for n in ("default", "kube-system", "app", "openshift-apiserver",
+                                                          "openshift-kube-apiserver")],
     ("", "nodes"): [{"metadata": _meta("node-1")}],
     ("", "pods"): [
         _pod("web-1", "app", automountServiceAccountToken=False),
@@ -77,6 +78,14 @@ OBJECTS: dict[tuple[str, str], list[dict[str, Any]]] = {
     ],
     ("", "configmaps"): [
         {"metadata": _meta("config", "app"), "data": {"config.yaml": '{"apiServerArguments":{"a":["b"]}}'}},
+        {"metadata": _meta("config", "openshift-kube-apiserver"), "data": {"config.yaml": json.dumps({
+            "apiVersion": "kubecontrolplane.config.openshift.io/v1", "kind": "KubeAPIServerConfig",
+            "apiServerArguments": {
+                "kubelet-client-certificate": ["/etc/kubernetes/static-pod-certs/secrets/kubelet-client/tls.crt"],
+                "kubelet-client-key": ["/etc/kubernetes/static-pod-certs/secrets/kubelet-client/tls.key"],
+                "kubelet-certificate-authority": [
+                    "/etc/kubernetes/static-pod-resources/configmaps/kubelet-serving-ca/ca-bundle.crt"],
+                "service-account-lookup": ["true"]}}, separators=(",", ":"))}},
         {"metadata": _meta("tricky", "app", annotations={"a10": "x", "a9": "y", "a-b": "", "a_b": "1", "A": "true",
                                                           "x1": "no", "10": "0x1F", "9": "1.5", "00a": "~"}),
          "data": {
@@ -93,7 +102,42 @@ OBJECTS: dict[tuple[str, str], list[dict[str, Any]]] = {
                                        "emptymap": {}, "emptylist": [], "big": 1e21, "small": 1.5e-7, "f": 2.0}},
     ],
     ("", "secrets"): [
+        # no labels or annotations, one data key
         {"metadata": _meta("db", "app"), "type": "Opaque", "data": {"password": base64.b64encode(b"hunter2").decode()}},
+        {"metadata": _meta("db-empty", "app"), "type": "Opaque"},
+        # a service-account token: describe prints the token itself
+        {"metadata": _meta("builder-token", "app", annotations={"kubernetes.io/service-account.name": "builder"}),
+         "type": "kubernetes.io/service-account-token",
+         "data": {k: base64.b64encode(v).decode() for k, v in {
+             "token": b"eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJidWlsZGVyIn0.c2lnbmF0dXJl", "namespace": b"app",
+             "ca.crt": b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"}.items()}},
+        # labels, annotations kubectl skips, shortens or splits over lines, TLS data
+        {"metadata": _meta("serving-cert", "openshift-apiserver",
+                           labels={"app": "openshift-apiserver", "a.b/c": "", "z": "last"},
+                           annotations={
+                               "kubectl.kubernetes.io/last-applied-configuration":
+                                   '{"apiVersion":"v1","kind":"Secret","metadata":{"name":"serving-cert"}}\n',
+                               "service.alpha.openshift.io/expiry": "2026-01-02T03:04:05Z",
+                               "service.beta.openshift.io/originating-service-name": "api",
+                               "long": "word " * 40 + "end",
+                               "multi": "first line\nsecond line\n\n" + "x" * 150 + "\nlast\n",
+                               "exactly-140": "y" * (140 - len("exactly-140") - 2),
+                               "just-over-140": "y" * (141 - len("just-over-140") - 2),
+                               "empty": "",
+                           }),
+         "type": "kubernetes.io/tls",
+         "data": {"tls.crt": base64.b64encode(b"C" * 1234).decode(), "tls.key": base64.b64encode(b"K" * 99).decode()}},
+        # edge cases for the layout: multi-byte characters, tabs in values, a cut inside a UTF-8 sequence
+        {"metadata": _meta("odd", "openshift-apiserver",
+                           labels={"\u00e9t\u00e9": "h\u00e9", "tab": "a\tb"},
+                           annotations={
+                               "bytes": "\u00e9" * 69 + "!",
+                               "cut": "x" + "\u00e9" * 80,
+                               "tabs": "col1\tcol2\ncol1-longer\tcol2\n",
+                               "newline-only": "\n",
+                           }),
+         "type": "example.com/custom",
+         "data": {"k\u00e9y": base64.b64encode(b"\x00\xff" * 5).decode()}},
     ],
     ("rbac.authorization.k8s.io", "roles"): [
         {"metadata": _meta("wild", "app"), "rules": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}]},

@@ -3,26 +3,31 @@
 Implemented: ``get`` (resource lists and names, ``TYPE/NAME``, ``-n``, ``-A``, ``-l``,
 ``--field-selector``, ``--ignore-not-found``, ``--raw``, output ``json``, ``name``,
 ``jsonpath=``, ``custom-columns=``, the default table from the server's Table
-rendering, ``--no-headers``), ``auth can-i`` and ``oc debug node/NAME -- chroot /host
-CMD...`` (CMD runs natively over the host, which is the node being checked).
-Output is byte-identical to kubectl's (sorted-key JSON with 4-space indent,
-client-go JSONPath, tabwriter columns); anything else raises ``Unsupported``.
+rendering, ``--no-headers``), ``describe secret [NAME]`` / ``describe secret/NAME``
+(describe.go's describeSecret; the data keys, which kubectl prints in Go's random map order,
+sorted), ``auth can-i`` and ``oc debug node/NAME -- chroot /host CMD...`` (CMD runs natively
+over the host, which is the node being checked). Output is byte-identical to kubectl's
+(sorted-key JSON with 4-space indent, client-go JSONPath, text/tabwriter columns); anything
+else, including ``describe`` of any other kind, raises ``Unsupported``.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import re
 import urllib.parse
 from typing import Any
 
-from kubecis.audit.native.interp import Ctx, enc
+from kubecis.audit.native.interp import Ctx, dec, enc
 from kubecis.audit.native.parser import Unsupported
 from kubecis.errors import HostError
 from kubecis.evaluate.jsonpath import JsonPathError, _Executor, _go_sprint, _print_one, _UnsupportedJson
 from kubecis.evaluate.jsonpath import parse as jp_parse
 from kubecis.gofmt import go_float, go_json_string
 from kubecis.host.cluster import (
+    MARKER,
     APIResource,
     Cluster,
     ClusterUnreachable,
@@ -478,18 +483,91 @@ def go_yaml(value: Any) -> str:
     return "".join(e.out)
 
 
-def tabwrite(rows: list[list[str]], minwidth: int = 6, padding: int = 3) -> str:
-    """text/tabwriter (minwidth 6, tabwidth 4, padding 3, ' ') over tab-separated cells: kubectl's layout."""
+_TW_ESCAPE = "\udcff"  # byte 0xff as dec() gives it: text/tabwriter's Escape
+_TW_SPECIAL = re.compile("[\t\v\n\f\udcff]")
+
+
+def go_tabwriter(text: str, minwidth: int, padding: int) -> str:
+    """Go's text/tabwriter with padchar ' ' and no flags, fed ``text`` and flushed.
+
+    ``text`` holds bytes as :func:`dec` gives them (invalid UTF-8 as surrogate escapes), so a cell's
+    ``len`` is Go's ``utf8.RuneCount``. Cells end at tab or vertical tab, lines at newline or form feed
+    (which also flushes, ending the column blocks); text between Escape bytes (0xff) is one opaque run.
+    """
     out: list[str] = []
-    ncols = max((len(r) for r in rows), default=0)
-    widths = [minwidth] * ncols
-    for r in rows:
-        for i, c in enumerate(r[:-1]):
-            widths[i] = max(widths[i], len(c) + padding)
-    for r in rows:
-        line = "".join(c + " " * (widths[i] - len(c)) for i, c in enumerate(r[:-1]))
-        out.append(line + (r[-1] if r else "") + "\n")
+    done: list[list[tuple[str, int]]] = []  # lines ended since the last flush
+    line: list[tuple[str, int]] = []
+    cell, width, n, esc = "", 0, 0, False
+
+    def flush(last: list[tuple[str, int]]) -> None:
+        _tw_format([*done, last], minwidth, padding, out)
+        done.clear()
+
+    for m in _TW_SPECIAL.finditer(text):
+        i, ch = m.start(), m.group()
+        if esc:
+            if ch == _TW_ESCAPE:
+                seg = text[n : i + 1]
+                cell, width, n, esc = cell + seg, width + len(seg) - 2, i + 1, False  # Escapes are not counted
+        elif ch in "\t\v\n\f":
+            seg = text[n:i]
+            line.append((cell + seg, width + len(seg)))
+            cell, width, n = "", 0, i + 1
+            if ch in "\n\f":
+                ncells = len(line)
+                done.append(line)
+                line = []
+                if ch == "\f" or ncells == 1:  # a one-cell line cannot affect the columns that follow
+                    flush([])
+        elif ch == _TW_ESCAPE:
+            seg = text[n:i]
+            cell, width, n, esc = cell + seg, width + len(seg), i, True
+    cell += text[n:]
+    if cell:
+        # the last cell of a line never sets a column width: its width does not matter
+        line.append((cell, width))
+    flush(line)
     return "".join(out)
+
+
+def _tw_format(lines: list[list[tuple[str, int]]], minwidth: int, padding: int, out: list[str]) -> None:
+    """text/tabwriter's format/writeLines over buffered lines; the last one is written without a newline."""
+    widths: list[int] = []
+
+    def write_lines(line0: int, line1: int) -> None:
+        for i in range(line0, line1):
+            for j, (txt, w) in enumerate(lines[i]):
+                out.append(txt)
+                if j < len(widths):
+                    out.append(" " * (widths[j] - w))
+            if i + 1 < len(lines):
+                out.append("\n")
+
+    def fmt(line0: int, line1: int) -> None:
+        column = len(widths)
+        this = line0
+        while this < line1:
+            if column >= len(lines[this]) - 1:  # no cell in this column (the last cell is not in a column)
+                this += 1
+                continue
+            write_lines(line0, this)
+            line0 = this
+            width = minwidth
+            while this < line1 and column < len(lines[this]) - 1:
+                width = max(width, lines[this][column][1] + padding)
+                this += 1
+            widths.append(width)
+            fmt(line0, this)
+            widths.pop()
+            line0 = this
+        write_lines(line0, line1)
+
+    fmt(0, len(lines))
+
+
+def tabwrite(rows: list[list[str]], minwidth: int = 6, padding: int = 3) -> str:
+    """Rows of cells through text/tabwriter (minwidth 6, tabwidth 4, padding 3, ' '): kubectl's table layout."""
+    return go_tabwriter("".join("\t".join(r) + "\n" for r in rows), minwidth, padding)
 
 
 def _floats(v: Any) -> Any:
@@ -699,6 +777,17 @@ def _namespace(cluster: Cluster, o: _Opts) -> str:
     return o.namespace if o.namespace is not None else cluster.namespace
 
 
+def _get_one(cluster: Cluster, r: APIResource, ns: str | None, name: str, check_ns: bool = True) -> tuple[int, bytes]:
+    """GET one object; on 404 kubectl checks the namespace and reports it instead when it does not exist."""
+    path = r.collection(ns if r.namespaced else None) + "/" + urllib.parse.quote(name, safe="")
+    status, body = cluster.get(path)
+    if status == 404 and check_ns and r.namespaced and ns is not None:
+        ns_status, ns_body = cluster.get("/api/v1/namespaces/" + urllib.parse.quote(ns, safe=""))
+        if ns_status == 404:
+            status, body = ns_status, ns_body
+    return status, body
+
+
 def _get(ctx: Ctx, prog: str, cluster: Cluster, o: _Opts) -> int:
     if o.raw is not None:
         if o.args or o.output:
@@ -767,15 +856,9 @@ def _get(ctx: Ctx, prog: str, cluster: Cluster, o: _Opts) -> int:
                 if single:
                     raise _Fail("error: resource name may not be empty\n")
                 raise Unsupported(f"{prog} get with several empty names")
-            path = r.collection(ns if r.namespaced else None) + "/" + urllib.parse.quote(name, safe="")
-            status, body = cluster.get(path)
+            status, body = _get_one(cluster, r, ns, name, not o.ignore_not_found)
             if status == 404 and o.ignore_not_found:
                 continue
-            if status == 404 and r.namespaced and ns is not None:
-                # kubectl then checks the namespace and reports it instead when it does not exist
-                ns_status, ns_body = cluster.get("/api/v1/namespaces/" + urllib.parse.quote(ns, safe=""))
-                if ns_status == 404:
-                    status, body = ns_status, ns_body
             if status != 200:
                 err = _status_error(status, body)
                 if single:
@@ -873,6 +956,213 @@ def _table(
     return 1 if errors else 0
 
 
+# --------------------------------------------------------------------------- describe secret
+
+# kubectl's describe: tabwriter.Writer.Init(buf, 0, 8, 2, ' ', 0)
+_DESCRIBE_MINWIDTH, _DESCRIBE_PADDING = 0, 2
+_MAX_ANNOTATION_LEN = 140
+_SKIP_ANNOTATIONS = frozenset({"kubectl.kubernetes.io/last-applied-configuration"})
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_REDACTED_DATA = base64.b64encode(MARKER.encode()).decode()
+
+
+def _go_string(v: Any, what: str) -> str:
+    """A JSON string as Go decodes it (a lone surrogate escape becomes U+FFFD); absent is ""."""
+    if v is None:
+        return ""
+    if not isinstance(v, str):
+        raise Unsupported(f"kubectl describe: {what} is not a string")
+    return _SURROGATE.sub("\ufffd", v)
+
+
+def _string_map(v: Any, what: str) -> dict[str, str]:
+    if v is None:
+        return {}
+    if not isinstance(v, dict):
+        raise Unsupported(f"kubectl describe: {what} is not a map")
+    return {_go_string(k, what): _go_string(x, what) for k, x in v.items()}
+
+
+def _shorten(s: str, max_len: int) -> str:
+    """describe.go shorten: cut at ``max_len`` bytes (possibly inside a UTF-8 sequence) and add "..."."""
+    b = enc(s)
+    return dec(b[:max_len]) + "..." if len(b) > max_len else s
+
+
+def _labels_multiline(title: str, labels: dict[str, str]) -> str:
+    """describe.go printLabelsMultiline (sorted keys, one per line)."""
+    out = f"{title}:\t"
+    if not labels:
+        return out + "<none>\n"
+    return out + "\t".join(f"{k}={labels[k]}\n" for k in sorted(labels))
+
+
+def _annotations_multiline(title: str, annotations: dict[str, str]) -> str:
+    """describe.go printAnnotationsMultiline: long or multi-line values on their own, shortened, lines."""
+    out = f"{title}:\t"
+    keys = sorted(k for k in annotations if k not in _SKIP_ANNOTATIONS)
+    if not keys:
+        return out + "<none>\n"
+    parts: list[str] = []
+    for k in keys:
+        value = annotations[k].removesuffix("\n")
+        if len(enc(value)) + len(enc(k)) + 2 > _MAX_ANNOTATION_LEN or "\n" in value:
+            parts.append(f"{k}:\n" + "".join(f"\t  {_shorten(line, _MAX_ANNOTATION_LEN - 2)}\n"
+                                               for line in value.split("\n")))
+        else:
+            parts.append(f"{k}: {value}\n")
+    return out + "\t".join(parts)
+
+
+def _secret_data(v: Any) -> dict[str, bytes]:
+    """Secret.data as Go decodes []byte values (StdEncoding, newlines ignored; null is empty)."""
+
+    out: dict[str, bytes] = {}
+    for k, x in _string_map_raw(v).items():
+        if x is None:
+            out[k] = b""
+            continue
+        if not isinstance(x, str):
+            raise Unsupported("kubectl describe: secret data value is not a string")
+        if x == _REDACTED_DATA:
+            # a snapshot keeps the keys but not the values: their sizes are unknown, not guessed
+            raise Unsupported("kubectl describe secret: data redacted in the snapshot")
+        try:
+            out[k] = base64.b64decode(x.replace("\r", "").replace("\n", ""), validate=True)
+        except (binascii.Error, ValueError):
+            raise Unsupported("kubectl describe: secret data that is not canonical base64") from None
+    return out
+
+
+def _string_map_raw(v: Any) -> dict[str, Any]:
+    if v is None:
+        return {}
+    if not isinstance(v, dict):
+        raise Unsupported("kubectl describe: secret data is not a map")
+    return {_go_string(k, "secret data key"): x for k, x in v.items()}
+
+
+def describe_secret(obj: dict[str, Any]) -> str:
+    """describe.go describeSecret, through kubectl's describe tabwriter.
+
+    Go prints the data keys in map iteration order, which is random; here they are sorted.
+    """
+    meta = obj.get("metadata") or {}
+    if not isinstance(meta, dict):
+        raise Unsupported("kubectl describe: metadata is not an object")
+    typ = _go_string(obj.get("type"), "type")
+    text = (f"Name:\t{_go_string(meta.get('name'), 'name')}\n"
+            f"Namespace:\t{_go_string(meta.get('namespace'), 'namespace')}\n"
+            + _labels_multiline("Labels", _string_map(meta.get("labels"), "labels"))
+            + _annotations_multiline("Annotations", _string_map(meta.get("annotations"), "annotations"))
+            + f"\nType:\t{typ}\n"
+            + "\nData\n====\n")
+    data = _secret_data(obj.get("data"))
+    for k in sorted(data):
+        if k == "token" and typ == "kubernetes.io/service-account-token":
+            text += f"{k}:\t{dec(data[k])}\n"
+        else:
+            text += f"{k}:\t{len(data[k])} bytes\n"
+    # describe's prefixWriter writes through printers.WriteEscaped (terminal escape characters, before tabwriter)
+    text = text.replace("\x1b", "^[").replace("\r", "\\r")
+    return go_tabwriter(text, _DESCRIBE_MINWIDTH, _DESCRIBE_PADDING)
+
+
+def _status_reason(body: bytes) -> str:
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        return ""
+    return str(doc.get("reason") or "") if isinstance(doc, dict) else ""
+
+
+def _describe_one(cluster: Cluster, r: APIResource, ns: str | None, name: str) -> str:
+    """The describer's own GET of the object (kubectl fetches it again after resolving the arguments)."""
+    status, body = cluster.get(r.collection(ns) + "/" + urllib.parse.quote(name, safe=""))
+    if status != 200:
+        raise _Fail(_status_error(status, body) + "\n")
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        raise HostError(f"cluster: secret {name}: invalid JSON") from None
+    if not isinstance(doc, dict):
+        raise HostError(f"cluster: secret {name}: not an object")
+    return describe_secret(doc)
+
+
+def _describe(ctx: Ctx, prog: str, cluster: Cluster, o: _Opts) -> int:
+    """``describe secret NAME``, ``describe secret/NAME`` and ``describe secret`` (kubectl's DescribeOptions.Run)."""
+    used = [flag for flag, on in (("-o", bool(o.output)), ("-l", o.selector is not None),
+                                  ("--field-selector", o.field_selector is not None), ("-A", o.all_ns),
+                                  ("--no-headers", o.no_headers), ("--ignore-not-found", o.ignore_not_found),
+                                  ("--raw", o.raw is not None), ("--as", o.as_user is not None),
+                                  ("--", o.after_dashes is not None)) if on]
+    if used:
+        raise Unsupported(f"{prog} describe {used[0]}")
+    if not o.args:
+        raise Unsupported(f"{prog} describe without a resource type")
+    typ, slash, name = o.args[0].partition("/")
+    if typ.lower() not in ("secret", "secrets"):
+        raise Unsupported(f"{prog} describe {typ}")
+    if slash and (not name or len(o.args) > 1):
+        raise Unsupported(f"{prog} describe {o.args[0]} with other arguments")
+    if not slash and len(o.args) > 2:
+        raise Unsupported(f"{prog} describe secret with several names")
+    if not slash and len(o.args) == 2:
+        name = o.args[1]
+    if not slash and len(o.args) == 2 and not name:
+        raise Unsupported(f"{prog} describe secret with an empty name")
+    r = Discovery(cluster).resolve(typ)
+    if r is None:
+        raise _Fail(f'error: the server doesn\'t have a resource type "{typ}"\n')
+    if r.group or r.kind != "Secret" or not r.namespaced:
+        raise Unsupported(f"{prog} describe {typ} resolving to {r.group_version} {r.kind}")
+    ns = _namespace(cluster, o)
+    if not name:
+        return _describe_all(ctx, prog, cluster, r, ns, o)
+    status, body = _get_one(cluster, r, ns, name)
+    if status == 200:
+        ctx.write(_describe_one(cluster, r, ns, name))
+        return 0
+    err = _status_error(status, body)
+    if slash or _status_reason(body) != "NotFound":
+        raise _Fail(err + "\n")
+    # DescribeMatchingResources: describe every secret whose name starts with NAME, each followed by a newline
+    found = False
+    for it in _list(cluster, r, ns, o):
+        meta = it.get("metadata") or {}
+        item = str(meta.get("name", ""))
+        if item.startswith(name):
+            found = True
+            ctx.write(_describe_one(cluster, r, str(meta.get("namespace") or ns), item) + "\n")
+    if not found:
+        raise _Fail(err + "\n")
+    return 0
+
+
+def _describe_all(ctx: Ctx, prog: str, cluster: Cluster, r: APIResource, ns: str, o: _Opts) -> int:
+    items = _list(cluster, r, ns, o)
+    errors: list[str] = []
+    first = True
+    for it in items:
+        meta = it.get("metadata") or {}
+        try:
+            s = _describe_one(cluster, r, str(meta.get("namespace") or ns), str(meta.get("name", "")))
+        except _Fail as f:
+            if f.msg not in errors:
+                errors.append(f.msg)
+            continue
+        ctx.write(s if first else "\n\n" + s)
+        first = False
+    if not items:
+        ctx.err.write(enc(f"No resources found in {ns} namespace.\n"))
+    if len(errors) > 1:
+        raise Unsupported(f"{prog} describe: kubectl's output for several errors")
+    if errors:
+        raise _Fail(errors[0])
+    return 0
+
+
 # --------------------------------------------------------------------------- auth can-i
 
 
@@ -950,7 +1240,7 @@ def _cluster(ctx: Ctx) -> Cluster:
     return c if c is not None else NoCluster()
 
 
-_SUBCOMMANDS = ("get", "auth", "debug")
+_SUBCOMMANDS = ("get", "describe", "auth", "debug")
 
 
 def _subcommand(args: list[str]) -> str | None:
@@ -983,6 +1273,8 @@ def _run(ctx: Ctx, prog: str, args: list[str]) -> int:
             if o.after_dashes is not None:
                 raise Unsupported(f"{prog} get --")
             return _get(ctx, prog, cluster, o)
+        if sub == "describe":
+            return _describe(ctx, prog, cluster, o)
         if sub == "auth" and o.args[:1] == ["can-i"]:
             o.args = o.args[1:]
             return _can_i(ctx, prog, cluster, o)
