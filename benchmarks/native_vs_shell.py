@@ -107,7 +107,7 @@ def main() -> int:
             return 1
         replay_rate = replay_benchmark(snap, args.replays, args.jobs)
     print(f"node: kubeadm control plane + {args.extra_processes} extra processes; cis-1.12, all targets")
-    print(f"distinct automated audits run through sh -c: {m['audits']}")
+    print(f"audit scripts of the automated checks (kubectl ones aside), run through sh -c: {m['audits']}")
     print(f"sh -c, one audit at a time (kube-bench's way): {m['shell']:.3f} s")
     print(f"the same audits, native executor in-process: {m['inproc']:.3f} s   "
           f"speed-up: {m['shell'] / m['inproc']:.1f}x")
