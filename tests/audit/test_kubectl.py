@@ -33,8 +33,8 @@ KUBECTL = shutil.which("kubectl")
 pytestmark = pytest.mark.skipif(KUBECTL is None, reason="real kubectl not installed")
 
 CFG = Path("/work/shared/compat/kube-bench/cfg")
-SETS = ["cis-1.9", "cis-1.10", "cis-1.11", "cis-1.12", "eks-1.8.0", "gke-1.9.0", "aks-1.8", "k3s-cis-1.9",
-        "rh-1.0", "rh-1.4"]
+SETS = ["cis-1.9", "cis-1.10", "cis-1.11", "cis-1.12", "eks-1.7.0", "eks-1.8.0", "gke-1.9.0", "aks-1.8",
+        "k3s-cis-1.9", "rh-1.0", "rh-1.4"]
 
 DIRECT = [
     "kubectl get pods -A -o json",
@@ -106,6 +106,39 @@ DIRECT = [
     "oc describe secret/nope 2>/dev/null; echo $?",
     "kubectl describe secret d; echo rc=$?",  # not found: every secret whose name starts with "d"
     "kubectl describe secret -n kube-system; echo rc=$?; kubectl describe secrets -n nothere; echo rc=$?",
+    # api-resources: ServerPreferredResources (autoscaling v2 over v1, example.com's preferred v1 listed after
+    # v1beta1, gadgets only in v1beta1), subresources and resources without verbs left out, sorted by group
+    "kubectl api-resources",
+    "kubectl api-resources --verbs=list --namespaced=true -o name",
+    "kubectl api-resources -o wide --sort-by=kind; kubectl api-resources --no-headers --namespaced=false",
+    "kubectl api-resources --api-group=example.com --sort-by=name; kubectl api-resources --api-group= -o name",
+    "kubectl api-resources --verbs=get --verbs=list,watch -o name; kubectl api-resources --categories=all --verbs=",
+    "kubectl api-resources --verbs=LIST; echo $?; kubectl api-resources -o json; echo $?; "
+    "kubectl api-resources --sort-by=x; echo $?",
+    "oc -n x api-resources --namespaced=0 -o name; kubectl api-resources --namespaced -o=name --verbs=create",
+    # several resource types in one argument: a table per type, NAME prefixed with kind[.group]/, types with
+    # nothing omitted, a blank line between tables
+    "kubectl get $(kubectl api-resources --verbs=list --namespaced=true -o name | paste -sd, -) -n app; echo rc=$?",
+    "kubectl get $(kubectl api-resources --verbs=list --namespaced=true -o name | paste -sd, -) -n app -o wide "
+    "--ignore-not-found",
+    "kubectl get $(kubectl api-resources --verbs=list --namespaced=true -o name | paste -sd, -) -A --no-headers "
+    "--ignore-not-found; echo rc=$?",
+    "kubectl get $(kubectl api-resources --verbs=list --namespaced=true -o name | paste -sd, -) --ignore-not-found "
+    "-n nowhere; echo rc=$?",
+    "kubectl get deploy,hpa,wd -A; kubectl get deployments.apps -n app -o wide; kubectl get hpa.v1.autoscaling -A",
+    "kubectl get widgets.v1beta1.example.com -n app; kubectl get wd -n app -o wide --no-headers; "
+    "kubectl get cm,secrets,sa -n app",
+    # a list answering 404: cli-runtime's "Unable to list" message, dropped by --ignore-not-found
+    "kubectl get gadgets; echo $?; kubectl get gadgets -o json; kubectl get gadgets,pods -n app -o name",
+    "kubectl get gadgets --ignore-not-found; echo $?; kubectl get gadgets,pods -n app --ignore-not-found -o name",
+    "kubectl get gadgets -l a=b; kubectl get gadgets --field-selector x=y -o name; echo $?",
+    # each kind once (its first mention), empty type names are errors
+    "kubectl get widgets,pods,wd -n app; kubectl get pods,po -n app; kubectl get pods,svc,po -n app -o name",
+    "kubectl get pods,,svc -n app; kubectl get all,pods -n app -o name; kubectl get pods, -n app -o json",
+    "kubectl get widgets.v1beta1.example.com,widgets -n app; kubectl get pods,nosuch,svc -n app; echo $?",
+    # no resource type (what the eks 4.5.2 audit runs when api-resources prints nothing)
+    "kubectl get --ignore-not-found -n default; echo rc=$?; kubectl get 2>/dev/null; echo $?; "
+    "oc get 2>/dev/null; echo $?",
 ]
 
 # describe output with several data keys: compared as sorted lines (kubectl's order is Go's random map order)
@@ -236,6 +269,163 @@ def test_describe_secret_from_a_snapshot_is_not_guessed(env: dict[str, str]) -> 
     assert replay.not_run.startswith("not in snapshot: ")
 
 
+# --------------------------------------------------------------------------- api-resources, several types
+
+
+def _fresh_home(env: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    """``env`` with a new HOME: kubectl keeps its discovery cache under ~/.kube/cache."""
+    home = tmp_path / "home"
+    home.mkdir()
+    return dict(env, HOME=str(home))
+
+
+def _audit_452() -> str:
+    scripts = [s for s in _corpus() if "api-resources" in s]
+    if not scripts:
+        pytest.skip("no kube-bench corpus")
+    assert len(scripts) == 1
+    return scripts[0]
+
+
+@pytest.mark.parametrize("state", ["only-kubernetes-service", "user-objects", "empty"])
+def test_default_namespace_audit(state: str, env: dict[str, str]) -> None:
+    """eks-1.7.0 4.5.2 (kubectl get $(kubectl api-resources ...) -n default) runs natively, like kubectl.
+
+    kubectl prefixes the names with their kind when several types are listed (``service/kubernetes``) and prints
+    a header line, so the audit's ``grep -v "^kubernetes "`` never filters anything: only a namespace without any
+    object passes.
+    """
+    script = _audit_452()
+    assert unsupported_reason(script) is None
+    saved = {k: list(v) for k, v in _server.OBJECTS.items()}
+    try:
+        for key, objs in _server.OBJECTS.items():
+            objs[:] = [o for o in objs if o["metadata"].get("namespace") != "default"
+                       or (state != "empty" and key == ("", "services") and o["metadata"]["name"] == "kubernetes")]
+        if state == "user-objects":
+            _server.OBJECTS[("apps", "deployments")].append(
+                {"metadata": _server._meta("shop", "default"), "spec": {"replicas": 1, "template": {"spec": {
+                    "containers": [{"name": "c", "image": "shop:1"}]}}},
+                 "status": {"replicas": 1, "readyReplicas": 1, "updatedReplicas": 1, "availableReplicas": 1}})
+            _server.OBJECTS[("", "configmaps")].append({"metadata": _server._meta("shop-config", "default"),
+                                                        "data": {"a": "b"}})
+            _server.OBJECTS[("example.com", "widgets")].append(
+                {"metadata": _server._meta("kubernetes", "default"), "spec": {"size": 1}})
+        out, rc, not_run = _native(script, env)
+        assert not_run == ""
+        assert (out, rc) == _real(script, env)
+    finally:
+        for key, objs in _server.OBJECTS.items():
+            objs[:] = saved[key]
+    if state == "empty":
+        assert out == "NO_USER_RESOURCES_IN_DEFAULT\n"
+    else:
+        assert out.startswith("USER_RESOURCES_IN_DEFAULT_FOUND: NAME ") and "service/kubernetes " in out
+    if state == "user-objects":
+        assert "deployment.apps/shop " in out and "widget.example.com/kubernetes " in out
+
+
+def test_default_namespace_audit_record_replay(env: dict[str, str]) -> None:
+    """The 4.5.2 audit recorded into a snapshot replays with the same output."""
+    script = _audit_452()
+    entries: dict[str, object] = {}
+    live = NativeExecutor(LiveHost(), env=env, cluster=RecordingCluster(LiveCluster(env), entries)).run(script)
+    assert live.not_run == "" and live.output.startswith("USER_RESOURCES_IN_DEFAULT_FOUND: ")
+    replay = NativeExecutor(LiveHost(), env=env, cluster=SnapshotCluster(entries)).run(script)
+    assert (replay.output, replay.returncode, replay.not_run) == (live.output, live.returncode, "")
+
+
+def test_api_resources_partial_discovery_failure(env: dict[str, str], tmp_path: Path) -> None:
+    """A group version whose discovery fails: kubectl lists the rest and exits 1, after klog lines (a clock and a
+    pid) on stderr that are not reproduced: with stderr shown it is not run natively (static coverage: supported)."""
+    e = _fresh_home(env, tmp_path)
+    _server.FAILING_DISCOVERY.add(("networking.k8s.io", "v1"))
+    try:
+        script = ("kubectl api-resources -o name 2>/dev/null; echo $?; "
+                  "kubectl api-resources --namespaced=true --api-group=rbac.authorization.k8s.io 2>/dev/null; echo $?")
+        out, rc, not_run = _native(script, e)
+        assert not_run == ""
+        assert (out, rc) == _real(script, e)
+        assert "networkpolicies" not in out and "securitycontextconstraints.security.openshift.io\n1\n" in out
+        _, _, not_run = _native("kubectl api-resources -o name", e)
+        assert not_run == ("audit not supported natively: kubectl api-resources: klog lines for a failed discovery "
+                           "request")
+        real, _ = _real("kubectl api-resources -o name", e)
+        assert "memcache.go" in real  # the klog lines
+    finally:
+        _server.FAILING_DISCOVERY.clear()
+    assert unsupported_reason("kubectl api-resources -o name") is None
+
+
+def test_api_resources_empty_group_versions(env: dict[str, str], tmp_path: Path) -> None:
+    """Group versions with no resources: client-go's "received empty response" errors (no klog lines), sorted."""
+    e = _fresh_home(env, tmp_path)
+    keys = [("networking.k8s.io", "v1"), ("operator.openshift.io", "v1")]
+    saved = {k: _server.RESOURCES[k] for k in keys}
+    try:
+        for k in keys:
+            _server.RESOURCES[k] = []
+        script = ("kubectl api-resources; echo $?; kubectl api-resources -o name --api-group=networking.k8s.io; "
+                  "echo $?; kubectl get pods -n default; echo $?")
+        out, rc, not_run = _native(script, e)
+        assert not_run == ""
+        assert (out, rc) == _real(script, e)
+        assert ("error: unable to retrieve the complete list of server APIs: networking.k8s.io/v1: received empty "
+                "response for: networking.k8s.io/v1, operator.openshift.io/v1: received empty response for: "
+                "operator.openshift.io/v1\n") in out
+    finally:
+        _server.RESOURCES.update(saved)
+
+
+_CELL = st.one_of(st.none(), st.booleans(), st.integers(-10**12, 10**12),
+                  st.floats(allow_nan=False, allow_infinity=False),
+                  st.text(alphabet="ab \t\v\n\r\f\x1b\u00e9\u3042=:/", max_size=10))
+
+
+@settings(max_examples=30, deadline=None, derandomize=True)
+@given(rows=st.lists(st.tuples(st.text(alphabet="ab-\u00e9\t", min_size=1, max_size=6), _CELL, _CELL, _CELL),
+                     min_size=1, max_size=4, unique_by=lambda r: r[0]),
+       name_first=st.booleans(), wide=st.booleans(), several=st.booleans())
+def test_table_cells_random(rows: list[tuple[str, object, object, object]], name_first: bool, wide: bool,
+                            several: bool, env: dict[str, str]) -> None:
+    """Server-side Table cells as kubectl prints them: null, numbers, strings cut at a line break, terminal
+    escapes, tabs and vertical tabs through the tabwriter; the kind prefix goes on the column of format name."""
+    objs = [{"metadata": _server._meta(n, "rnd"), "spec": {"size": a, "ratio": b, "note": c}} for n, a, b, c in rows]
+    widgets = _server.OBJECTS[("example.com", "widgets")]
+    orig = _server._table
+
+    def table(resource: str, items: list[dict[str, object]]) -> tuple[list[dict[str, object]], list[list[object]]]:
+        cols, cells = orig(resource, items)
+        if resource == "widgets" and not name_first:
+            cols = [cols[1], cols[0], *cols[2:]]
+            cells = [[c[1], c[0], *c[2:]] for c in cells]
+        return cols, cells
+
+    widgets.extend(objs)
+    _server._table = table  # type: ignore[assignment]
+    try:
+        script = "kubectl get " + ("widgets,pods,wd" if several else "wd") + " -n rnd" + (" -o wide" if wide else "")
+        native = _native_bytes(script, env)
+        assert native == _real_bytes(script, env)
+    finally:
+        _server._table = orig  # type: ignore[assignment]
+        del widgets[-len(objs):]
+
+
+@pytest.mark.parametrize(("script", "construct"), [
+    ("kubectl api-resources --cached", "kubectl option --cached"),
+    ("kubectl api-resources -A", "kubectl api-resources -A"),
+    ("kubectl api-resources pods", "kubectl api-resources with arguments"),
+    ("kubectl api-resources --namespaced=maybe", "kubectl api-resources --namespaced=maybe (flag parse error)"),
+    ('kubectl api-resources --verbs=\'"list"\'', "kubectl api-resources --verbs with quotes or line breaks (CSV)"),
+    ("oc get", "oc get without a resource type (its usage error text)"),
+])
+def test_api_resources_unsupported_forms(script: str, construct: str, env: dict[str, str]) -> None:
+    _, _, not_run = _native(script, env)
+    assert not_run == "audit not supported natively: " + construct
+    assert unsupported_reason(script) == construct
+
+
 def _corpus() -> list[str]:
     if not CFG.is_dir():
         return []
@@ -345,6 +535,9 @@ NO_CLUSTER = [
     "kubectl get pods 2>/dev/null; echo rc=$?",
     "kubectl -n openshift-apiserver describe secret serving-cert",
     "kubectl describe secret x 2>/dev/null; echo rc=$?",
+    "kubectl api-resources -o name",
+    "kubectl api-resources 2>/dev/null; echo rc=$?; kubectl api-resources -o name 2>/dev/null; echo rc=$?; "
+    "kubectl api-resources --no-headers -o wide 2>/dev/null; echo rc=$?",
 ]
 
 

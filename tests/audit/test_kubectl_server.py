@@ -1,10 +1,12 @@
 """A fake Kubernetes API server over HTTPS on 127.0.0.1, for the native kubectl/oc tests.
 
-Serves legacy discovery, a small cluster (privileged/hostPID pods, service accounts with
-automountServiceAccountToken unset/false, wildcard roles, bindings, configmaps, secrets of several types, an
-OpenShift SCC and KubeAPIServer), server-side Tables, field/label selectors, Status errors
-(404, 403) and SelfSubjectAccessReview. Requires a bearer token. The certificate is made
-with the ``openssl`` CLI.
+Serves legacy discovery (several groups: apps, autoscaling with two versions, rbac, networking, OpenShift, a
+CRD-like example.com whose preferred version is not listed first; subresources, a resource without verbs), a
+small cluster (privileged/hostPID pods, service accounts with automountServiceAccountToken unset/false, wildcard
+roles, bindings, configmaps, secrets of several types, a deployment, CRD-like widgets, an OpenShift SCC and
+KubeAPIServer), server-side Tables with the API server's columns (integer, number and null cells, priority-1
+columns), field/label selectors, Status errors (404, 403, 503 for a group version in FAILING_DISCOVERY) and
+SelfSubjectAccessReview. Requires a bearer token. The certificate is made with the ``openssl`` CLI.
 """
 
 from __future__ import annotations
@@ -176,10 +178,41 @@ OBJECTS: dict[tuple[str, str], list[dict[str, Any]]] = {
         {"metadata": _meta("cluster"), "spec": {"observedConfig": {"apiServerArguments": {
             "enable-admission-plugins": ["NodeRestriction"], "ratio": [0.5]}}, "unsupportedConfigOverrides": None}},
     ],
+    ("apps", "deployments"): [
+        {"metadata": _meta("web", "app"), "spec": {"replicas": 2, "template": {"spec": {"containers": [
+            {"name": "main", "image": "nginx:1.25"}, {"name": "side", "image": "busybox"}]}}},
+         "status": {"replicas": 2, "readyReplicas": 1, "updatedReplicas": 2, "availableReplicas": 1}},
+    ],
+    ("autoscaling", "horizontalpodautoscalers"): [
+        {"metadata": _meta("web", "app"), "spec": {"minReplicas": 1, "maxReplicas": 5,
+                                                   "scaleTargetRef": {"kind": "Deployment", "name": "web"}},
+         "status": {"currentReplicas": 2}},
+    ],
+    # a CRD-like group with printer columns of several types (a number, a missing value)
+    ("example.com", "widgets"): [
+        {"metadata": _meta("w1", "app"), "spec": {"size": 3, "ratio": 0.5, "note": "ok"}},
+        {"metadata": _meta("w-two", "app"), "spec": {"size": 12, "ratio": 1e21}},
+    ],
 }
 
+def _res(name: str, kind: str, namespaced: bool, verbs: tuple[str, ...] = ("get", "list", "watch"),
+         short: tuple[str, ...] = (), singular: str | None = None, categories: tuple[str, ...] = ()
+         ) -> dict[str, Any]:
+    r: dict[str, Any] = {"name": name, "singularName": name[:-1] if singular is None else singular,
+                         "namespaced": namespaced, "kind": kind, "verbs": list(verbs)}
+    if short:
+        r["shortNames"] = list(short)
+    if categories:
+        r["categories"] = list(categories)
+    return r
+
+
+# group versions in the order /apis lists them (a group's versions in insertion order; PREFERRED or the first)
 RESOURCES: dict[tuple[str, str], list[dict[str, Any]]] = {
     ("", "v1"): [
+        {"name": "bindings", "singularName": "binding", "namespaced": True, "kind": "Binding", "verbs": ["create"]},
+        {"name": "events", "singularName": "event", "namespaced": True, "kind": "Event", "shortNames": ["ev"],
+         "verbs": ["create", "delete", "get", "list", "watch"]},
         {"name": "namespaces", "singularName": "namespace", "namespaced": False, "kind": "Namespace",
          "shortNames": ["ns"], "verbs": ["get", "list"]},
         {"name": "nodes", "singularName": "node", "namespaced": False, "kind": "Node", "shortNames": ["no"],
@@ -188,6 +221,7 @@ RESOURCES: dict[tuple[str, str], list[dict[str, Any]]] = {
          "verbs": ["get"]},
         {"name": "pods", "singularName": "pod", "namespaced": True, "kind": "Pod", "shortNames": ["po"],
          "categories": ["all"], "verbs": ["get", "list"]},
+        {"name": "pods/log", "singularName": "", "namespaced": True, "kind": "Pod", "verbs": ["get"]},
         {"name": "services", "singularName": "service", "namespaced": True, "kind": "Service",
          "shortNames": ["svc"], "categories": ["all"], "verbs": ["get", "list"]},
         {"name": "serviceaccounts", "singularName": "serviceaccount", "namespaced": True,
@@ -196,6 +230,14 @@ RESOURCES: dict[tuple[str, str], list[dict[str, Any]]] = {
          "shortNames": ["cm"], "verbs": ["get", "list"]},
         {"name": "secrets", "singularName": "secret", "namespaced": True, "kind": "Secret", "verbs": ["get", "list"]},
     ],
+    ("apps", "v1"): [
+        _res("deployments", "Deployment", True, ("create", "get", "list", "watch"), ("deploy",)),
+        _res("deployments/scale", "Scale", True, ("get", "patch", "update"), singular=""),
+        _res("deployments/status", "Deployment", True, ("get", "patch", "update"), singular=""),
+    ],
+    # autoscaling: v2 preferred and listed first, v1 also served (kubectl api-resources shows v2)
+    ("autoscaling", "v2"): [_res("horizontalpodautoscalers", "HorizontalPodAutoscaler", True, short=("hpa",))],
+    ("autoscaling", "v1"): [_res("horizontalpodautoscalers", "HorizontalPodAutoscaler", True, short=("hpa",))],
     ("rbac.authorization.k8s.io", "v1"): [
         {"name": n, "singularName": n[:-1], "namespaced": ns, "kind": k, "verbs": ["get", "list"]}
         for n, ns, k in (("roles", True, "Role"), ("clusterroles", False, "ClusterRole"),
@@ -217,7 +259,20 @@ RESOURCES: dict[tuple[str, str], list[dict[str, Any]]] = {
         {"name": "kubeapiservers", "singularName": "kubeapiserver", "namespaced": False, "kind": "KubeAPIServer",
          "verbs": ["get", "list"]},
     ],
+    # a CRD-like group: v1 preferred; gadgets only in v1beta1 (listing them answers 404, like a CRD being
+    # removed); a resource without verbs
+    ("example.com", "v1beta1"): [
+        _res("widgets", "Widget", True, ("get", "list")),
+        _res("gadgets", "Gadget", True, ("get", "list")),
+    ],
+    ("example.com", "v1"): [
+        _res("widgets", "Widget", True, ("delete", "get", "list", "watch"), short=("wd",)),
+        _res("widgetviews", "WidgetView", True, ()),
+    ],
 }
+PREFERRED = {"example.com": "v1"}
+LIST_NOT_FOUND = {("example.com", "gadgets")}  # listed in discovery, but a list request answers 404
+FAILING_DISCOVERY: set[tuple[str, str]] = set()  # group versions whose discovery answers 503 (tests set it)
 
 # who may do what (SelfSubjectAccessReview): (user, verb, resource) allowed; the admin (no impersonation) may do all
 ALLOWED = {("system:authenticated", "create", "pods")}
@@ -229,15 +284,78 @@ def _status(code: int, reason: str, message: str, **details: Any) -> dict[str, A
             "reason": reason, "details": details, "code": code}
 
 
-def _version_of(group: str) -> str:
-    return "v1"
-
-
-def _kind_of(group: str, resource: str) -> str:
-    for r in RESOURCES[(group, "v1")]:
+def _resource_def(group: str, version: str, resource: str) -> dict[str, Any] | None:
+    for r in RESOURCES.get((group, version), []):
         if r["name"] == resource:
-            return str(r["kind"])
-    return ""
+            return r
+    return None
+
+
+def _group_list() -> list[dict[str, Any]]:
+    groups: dict[str, list[str]] = {}
+    for g, v in RESOURCES:
+        if g:
+            groups.setdefault(g, []).append(v)
+    out = []
+    for g, versions in groups.items():
+        pref = PREFERRED.get(g, versions[0])
+        out.append({"name": g, "versions": [{"groupVersion": f"{g}/{v}", "version": v} for v in versions],
+                    "preferredVersion": {"groupVersion": f"{g}/{pref}", "version": pref}})
+    return out
+
+
+def _col(name: str, typ: str = "string", priority: int = 0, fmt: str = "") -> dict[str, Any]:
+    return {"name": name, "type": typ, "format": fmt, "description": f"{name} of the object", "priority": priority}
+
+
+def _dig(obj: dict[str, Any], path: str) -> Any:
+    cur: Any = obj
+    for part in path.split("."):
+        cur = cur.get(part) if isinstance(cur, dict) else None
+    return cur
+
+
+def _table(resource: str, objs: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[list[Any]]]:
+    """Column definitions and cells like the API server's printers (or a CRD's additionalPrinterColumns)."""
+    name, age = _col("Name", fmt="name"), _col("Age")
+    cols: list[dict[str, Any]]
+    cells: Any
+    if resource == "pods":
+        cols = [name, _col("Ready"), _col("Status"), _col("Restarts", "string"), age, _col("IP", priority=1),
+                _col("Node", priority=1)]
+        cells = lambda o: [  # noqa: E731
+            f"{len(o['spec']['containers'])}/{len(o['spec']['containers'])}", o["status"]["phase"], "0", "300d",
+            "<none>", o["spec"]["nodeName"]]
+    elif resource == "services":
+        cols = [name, _col("Type"), _col("Cluster-IP"), _col("External-IP"), _col("Port(s)"), age,
+                _col("Selector", priority=1)]
+        cells = lambda o: [o["spec"]["type"], o["spec"]["clusterIP"],  # noqa: E731
+                           "<pending>" if o["spec"]["type"] == "LoadBalancer" else "<none>", "443/TCP", "300d",
+                           "<none>"]
+    elif resource == "deployments":
+        cols = [name, _col("Ready"), _col("Up-to-date", "integer"), _col("Available", "integer"), age,
+                _col("Containers", priority=1), _col("Images", priority=1), _col("Selector", priority=1)]
+        cells = lambda o: [  # noqa: E731
+            f"{o['status']['readyReplicas']}/{o['spec']['replicas']}", o["status"]["updatedReplicas"],
+            o["status"]["availableReplicas"], "300d",
+            ",".join(c["name"] for c in o["spec"]["template"]["spec"]["containers"]),
+            ",".join(c["image"] for c in o["spec"]["template"]["spec"]["containers"]), "app=web"]
+    elif resource == "configmaps":
+        cols = [name, _col("Data", "integer"), age]
+        cells = lambda o: [len(o.get("data") or {}) + len(o.get("binaryData") or {}), "300d"]  # noqa: E731
+    elif resource == "secrets":
+        cols = [name, _col("Type"), _col("Data", "integer"), age]
+        cells = lambda o: [o.get("type", ""), len(o.get("data") or {}), "300d"]  # noqa: E731
+    elif resource == "serviceaccounts":
+        cols = [name, _col("Secrets", "integer"), age]
+        cells = lambda o: [len(o.get("secrets") or []), "300d"]  # noqa: E731
+    elif resource == "widgets":
+        cols = [name, _col("Size", "integer"), _col("Ratio", "number"), _col("Note", priority=1), age]
+        cells = lambda o: [_dig(o, "spec.size"), _dig(o, "spec.ratio"), _dig(o, "spec.note"), "300d"]  # noqa: E731
+    else:
+        cols = [name, age]
+        cells = lambda o: ["300d"]  # noqa: E731
+    return cols, [[o["metadata"]["name"], *cells(o)] for o in objs]
 
 
 def _match(obj: dict[str, Any], q: dict[str, str]) -> bool:
@@ -356,10 +474,7 @@ class Handler(BaseHTTPRequestHandler):
                              "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "x:6443"}]})
             return
         if parts == ["apis"]:
-            groups = [{"name": g, "versions": [{"groupVersion": f"{g}/v1", "version": "v1"}],
-                       "preferredVersion": {"groupVersion": f"{g}/v1", "version": "v1"}}
-                      for g, _ in RESOURCES if g]
-            self._send(200, {"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
+            self._send(200, {"kind": "APIGroupList", "apiVersion": "v1", "groups": _group_list()})
             return
         if parts == ["version"]:
             self._send(200, {"major": "1", "minor": "32", "gitVersion": "v1.32.0"})
@@ -371,25 +486,29 @@ class Handler(BaseHTTPRequestHandler):
         else:
             self._send(404, _status(404, "NotFound", "the server could not find the requested resource"))
             return
+        if len(rest) == 1 and (group, rest[0]) in FAILING_DISCOVERY:
+            self._send(503, _status(503, "ServiceUnavailable", "the server is currently unable to handle the request"))
+            return
         if len(rest) == 1 and (group, rest[0]) in RESOURCES:
             self._send(200, {"kind": "APIResourceList", "apiVersion": "v1",
-                             "groupVersion": f"{group}/v1" if group else "v1",
+                             "groupVersion": f"{group}/{rest[0]}" if group else rest[0],
                              "resources": RESOURCES[(group, rest[0])]})
             return
-        rest = rest[1:]
+        version, rest = rest[0], rest[1:]
         ns = None
-        if len(rest) >= 2 and rest[0] == "namespaces" and (group, rest[2] if len(rest) > 2 else "") in OBJECTS:
+        if len(rest) >= 3 and rest[0] == "namespaces" and _resource_def(group, version, rest[2]) is not None:
             ns, rest = rest[1], rest[2:]
-        if not rest or (group, rest[0]) not in OBJECTS:
+        rdef = _resource_def(group, version, rest[0]) if rest else None
+        if rdef is None or (group, rest[0]) in LIST_NOT_FOUND:
             self._send(404, _status(404, "NotFound", "the server could not find the requested resource"))
             return
         resource = rest[0]
-        objs = [o for o in OBJECTS[(group, resource)] if ns is None or o["metadata"].get("namespace") == ns]
+        objs = [o for o in OBJECTS.get((group, resource), []) if ns is None or o["metadata"].get("namespace") == ns]
         if len(rest) == 3 and resource == "nodes" and rest[2] == "proxy":
             self._send(200, {"kubeletconfig": {"authentication": {"anonymous": {"enabled": False}}}})
             return
-        kind = _kind_of(group, resource)
-        api = f"{group}/v1" if group else "v1"
+        kind = str(rdef["kind"])
+        api = f"{group}/{version}" if group else version
         if len(rest) == 2:
             for o in objs:
                 if o["metadata"]["name"] == rest[1]:
@@ -405,21 +524,9 @@ class Handler(BaseHTTPRequestHandler):
             return
         objs = [o for o in objs if _match(o, q)]
         if "as=Table" in (self.headers.get("Accept") or ""):
-            cols = [{"name": "Name", "type": "string", "format": "name", "description": "", "priority": 0},
-                    {"name": "Age", "type": "string", "format": "", "description": "", "priority": 0}]
-            if resource == "pods":
-                cols.insert(1, {"name": "Status", "type": "string", "format": "", "description": "", "priority": 0})
-                cols.append({"name": "Node", "type": "string", "format": "", "description": "", "priority": 1})
-            rows = []
-            for o in objs:
-                cells: list[Any] = [o["metadata"]["name"]]
-                if resource == "pods":
-                    cells.append(o["status"]["phase"])
-                cells.append("300d")
-                if resource == "pods":
-                    cells.append(o["spec"]["nodeName"])
-                rows.append({"cells": cells, "object": {"kind": "PartialObjectMetadata",
-                                                        "apiVersion": "meta.k8s.io/v1", "metadata": o["metadata"]}})
+            cols, cells = _table(resource, objs)
+            rows = [{"cells": c, "object": {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
+                                            "metadata": o["metadata"]}} for c, o in zip(cells, objs, strict=True)]
             self._send(200, {"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": {"resourceVersion": "77"},
                              "columnDefinitions": cols, "rows": rows})
             return

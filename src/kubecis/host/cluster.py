@@ -535,8 +535,39 @@ class APIResource:
         return f"{base}/{self.name}"
 
 
-# resources per cluster object: kubectl caches discovery too, and audits call kubectl in loops
-_DISCOVERY: weakref.WeakKeyDictionary[Any, list[APIResource]] = weakref.WeakKeyDictionary()
+@dataclass
+class _Catalog:
+    """What legacy discovery answered: groups in /api, /apis order, each group version's resources or failure."""
+
+    # (group, versions in the order the server lists them, preferred version)
+    groups: list[tuple[str, list[str], str]]
+    # (group, version) -> its resources (subresources excluded), or the HTTP status of a failed request
+    lists: dict[tuple[str, str], list[APIResource] | int]
+    # group versions whose resource list was empty (client-go: "received empty response")
+    empty: set[tuple[str, str]] = field(default_factory=set)
+
+
+# discovery per cluster object: kubectl caches discovery too, and audits call kubectl in loops
+_DISCOVERY: weakref.WeakKeyDictionary[Any, _Catalog] = weakref.WeakKeyDictionary()
+
+
+def _api_resource(group: str, version: str, r: Any) -> APIResource | None:
+    if not isinstance(r, dict):
+        return None
+    name = str(r.get("name", ""))
+    if not name or "/" in name:
+        return None
+    return APIResource(
+        group=group,
+        version=version,
+        name=name,
+        kind=str(r.get("kind", "")),
+        namespaced=bool(r.get("namespaced")),
+        singular=str(r.get("singularName") or ""),
+        short_names=tuple(str(x) for x in r.get("shortNames") or ()),
+        categories=tuple(str(x) for x in r.get("categories") or ()),
+        verbs=tuple(str(x) for x in r.get("verbs") or ()),
+    )
 
 
 class Discovery:
@@ -544,60 +575,103 @@ class Discovery:
 
     def __init__(self, cluster: Cluster) -> None:
         self.cluster = cluster
-        self._resources: list[APIResource] | None = None
+        self._catalog: _Catalog | None = None
 
-    def _json(self, path: str) -> Any:
+    def _doc(self, path: str) -> tuple[int, Any]:
         status, body = self.cluster.get(path)
         if status != 200:
-            raise NotNative(f"kubectl's error output when discovery fails ({path}: HTTP {status})")
+            return status, None
         try:
-            return json.loads(body)
+            doc = json.loads(body)
         except ValueError:
             raise HostError(f"cluster: discovery {path}: invalid JSON") from None
+        if not isinstance(doc, dict):
+            raise HostError(f"cluster: discovery {path}: not an object")
+        return status, doc
+
+    def _json(self, path: str) -> Any:
+        status, doc = self._doc(path)
+        if doc is None:
+            raise NotNative(f"kubectl's error output when discovery fails ({path}: HTTP {status})")
+        return doc
+
+    def catalog(self) -> _Catalog:
+        """Every group version's resources as discovery answered (failed group versions: their HTTP status).
+
+        /api or /apis failing raises NotNative (kubectl's output then is not reproduced).
+        """
+        if self._catalog is not None:
+            return self._catalog
+        with contextlib.suppress(TypeError):  # TypeError: not weakly referenceable, no cache
+            self._catalog = _DISCOVERY.get(self.cluster)
+        if self._catalog is not None:
+            return self._catalog
+        groups: list[tuple[str, list[str], str]] = []
+        core = [str(v) for v in self._json("/api").get("versions") or []]
+        if core:
+            groups.append(("", core, core[0]))
+        for g in self._json("/apis").get("groups") or []:
+            if not isinstance(g, dict):
+                continue
+            versions = [str(v.get("version")) for v in g.get("versions") or [] if isinstance(v, dict)]
+            pref = (g.get("preferredVersion") or {}).get("version")
+            if versions:
+                groups.append((str(g.get("name")), versions, str(pref) if pref else ""))
+        lists: dict[tuple[str, str], list[APIResource] | int] = {}
+        empty: set[tuple[str, str]] = set()
+        for group, versions, _ in groups:
+            for version in versions:
+                path = f"/apis/{group}/{version}" if group else f"/api/{version}"
+                status, doc = self._doc(path)
+                if doc is None:
+                    lists[(group, version)] = status
+                    continue
+                raw = doc.get("resources") or []
+                if not raw:
+                    empty.add((group, version))
+                rs = [_api_resource(group, version, r) for r in raw]
+                lists[(group, version)] = [r for r in rs if r is not None]
+        self._catalog = _Catalog(groups, lists, empty)
+        with contextlib.suppress(TypeError):
+            _DISCOVERY[self.cluster] = self._catalog
+        return self._catalog
 
     def resources(self) -> list[APIResource]:
-        if self._resources is not None:
-            return self._resources
-        with contextlib.suppress(TypeError):  # TypeError: not weakly referenceable, no cache
-            self._resources = _DISCOVERY.get(self.cluster)
-        if self._resources is not None:
-            return self._resources
-        gvs: list[tuple[str, str]] = []
-        core = self._json("/api")
-        for v in core.get("versions") or []:
-            gvs.append(("", str(v)))
-        groups = self._json("/apis")
-        for g in groups.get("groups") or []:
-            pref = (g.get("preferredVersion") or {}).get("version")
-            versions = [str(v.get("version")) for v in g.get("versions") or []]
+        """All resources, each group's preferred version first (a failed group version raises NotNative)."""
+        cat = self.catalog()
+        out: list[APIResource] = []
+        for group, versions, pref in cat.groups:
             ordered = ([pref] if pref in versions else []) + [v for v in versions if v != pref]
             for v in ordered:
-                gvs.append((str(g.get("name")), v))
-        out: list[APIResource] = []
-        for group, version in gvs:
-            path = f"/apis/{group}/{version}" if group else f"/api/{version}"
-            doc = self._json(path)
-            for r in doc.get("resources") or []:
-                name = str(r.get("name", ""))
-                if not name or "/" in name:
-                    continue
-                out.append(
-                    APIResource(
-                        group=group,
-                        version=version,
-                        name=name,
-                        kind=str(r.get("kind", "")),
-                        namespaced=bool(r.get("namespaced")),
-                        singular=str(r.get("singularName") or ""),
-                        short_names=tuple(r.get("shortNames") or ()),
-                        categories=tuple(r.get("categories") or ()),
-                        verbs=tuple(r.get("verbs") or ()),
-                    )
-                )
-        self._resources = out
-        with contextlib.suppress(TypeError):
-            _DISCOVERY[self.cluster] = out
+                got = cat.lists[(group, v)]
+                if isinstance(got, int):
+                    path = f"/apis/{group}/{v}" if group else f"/api/{v}"
+                    raise NotNative(f"kubectl's error output when discovery fails ({path}: HTTP {got})")
+                out.extend(got)
         return out
+
+    def preferred(self) -> tuple[list[APIResource], list[tuple[str, int]]]:
+        """client-go's ServerPreferredResources: each group/resource once, from the group's preferred version or
+        else the first version listing it; and the group versions whose discovery failed (``group/version``, with
+        the HTTP status, or 0 for an empty resource list)."""
+        cat = self.catalog()
+        chosen: dict[tuple[str, str], APIResource] = {}
+        failed: list[tuple[str, int]] = []
+        for group, versions, pref in cat.groups:
+            for v in versions:
+                got = cat.lists[(group, v)]
+                gv = f"{group}/{v}" if group else v
+                if isinstance(got, int):
+                    failed.append((gv, got))
+                    continue
+                if (group, v) in cat.empty:
+                    failed.append((gv, 0))
+                    continue
+                for r in got:
+                    if (group, r.name) in chosen and v != pref:
+                        continue
+                    chosen[(group, r.name)] = r
+        return list(chosen.values()), failed
 
     def resolve(self, arg: str) -> APIResource | None:
         """kubectl's RESTMapper for one resource argument (``name``, ``name.group`` or ``name.version.group``)."""

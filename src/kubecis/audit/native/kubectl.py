@@ -1,14 +1,16 @@
 """Native ``kubectl`` and ``oc`` over a :class:`~kubecis.host.cluster.Cluster`, in the forms audits use.
 
-Implemented: ``get`` (resource lists and names, ``TYPE/NAME``, ``-n``, ``-A``, ``-l``,
-``--field-selector``, ``--ignore-not-found``, ``--raw``, output ``json``, ``name``,
-``jsonpath=``, ``custom-columns=``, the default table from the server's Table
-rendering, ``--no-headers``), ``describe secret [NAME]`` / ``describe secret/NAME``
-(describe.go's describeSecret; the data keys, which kubectl prints in Go's random map order,
-sorted), ``auth can-i`` and ``oc debug node/NAME -- chroot /host CMD...`` (CMD runs natively
-over the host, which is the node being checked). Output is byte-identical to kubectl's
-(sorted-key JSON with 4-space indent, client-go JSONPath, text/tabwriter columns); anything
-else, including ``describe`` of any other kind, raises ``Unsupported``.
+Implemented: ``get`` (resource lists and names, several types in one argument, ``TYPE/NAME``,
+``-n``, ``-A``, ``-l``, ``--field-selector``, ``--ignore-not-found``, ``--raw``, output ``json``,
+``name``, ``jsonpath=``, ``custom-columns=``, the default table from the server's Table
+rendering with kubectl's one-table-per-kind layout, ``--no-headers``), ``api-resources``
+(``--verbs``, ``--namespaced``, ``--api-group``, ``--categories``, ``--sort-by``, ``-o name|wide``,
+``--no-headers``), ``describe secret [NAME]`` / ``describe secret/NAME`` (describe.go's
+describeSecret; the data keys, which kubectl prints in Go's random map order, sorted),
+``auth can-i`` and ``oc debug node/NAME -- chroot /host CMD...`` (CMD runs natively over the
+host, which is the node being checked). Output is byte-identical to kubectl 1.32's (sorted-key
+JSON with 4-space indent, client-go JSONPath, text/tabwriter columns with kubectl's
+RememberWidths); anything else, including ``describe`` of any other kind, raises ``Unsupported``.
 """
 
 from __future__ import annotations
@@ -21,11 +23,11 @@ import urllib.parse
 from typing import Any
 
 from kubecis.audit.native.interp import Ctx, dec, enc
-from kubecis.audit.native.parser import Unsupported
+from kubecis.audit.native.parser import Irreproducible, Unsupported
 from kubecis.errors import HostError
 from kubecis.evaluate.jsonpath import JsonPathError, _Executor, _go_sprint, _print_one, _UnsupportedJson
 from kubecis.evaluate.jsonpath import parse as jp_parse
-from kubecis.gofmt import go_float, go_json_string
+from kubecis.gofmt import go_float, go_json_string, go_quote
 from kubecis.host.cluster import (
     MARKER,
     APIResource,
@@ -48,6 +50,14 @@ class _Fail(Exception):
     def __init__(self, msg: str) -> None:
         super().__init__(msg)
         self.msg = msg
+
+
+class _ListFail(_Fail):
+    """A list request failed; ``not_found``: with a NotFound (which ``--ignore-not-found`` drops)."""
+
+    def __init__(self, msg: str, not_found: bool) -> None:
+        super().__init__(msg)
+        self.not_found = not_found
 
 
 # --------------------------------------------------------------------------- go-like output
@@ -487,20 +497,24 @@ _TW_ESCAPE = "\udcff"  # byte 0xff as dec() gives it: text/tabwriter's Escape
 _TW_SPECIAL = re.compile("[\t\v\n\f\udcff]")
 
 
-def go_tabwriter(text: str, minwidth: int, padding: int) -> str:
+def go_tabwriter(text: str, minwidth: int, padding: int, remember: bool = False) -> str:
     """Go's text/tabwriter with padchar ' ' and no flags, fed ``text`` and flushed.
 
     ``text`` holds bytes as :func:`dec` gives them (invalid UTF-8 as surrogate escapes), so a cell's
     ``len`` is Go's ``utf8.RuneCount``. Cells end at tab or vertical tab, lines at newline or form feed
     (which also flushes, ending the column blocks); text between Escape bytes (0xff) is one opaque run.
+    ``remember``: the RememberWidths flag of kubectl's fork (github.com/liggitt/tabwriter), starting with no
+    remembered widths: a column block is at least as wide as the widest earlier block of the same column,
+    across flushes too.
     """
     out: list[str] = []
     done: list[list[tuple[str, int]]] = []  # lines ended since the last flush
     line: list[tuple[str, int]] = []
     cell, width, n, esc = "", 0, 0, False
+    maxwidths: list[int] | None = [] if remember else None
 
     def flush(last: list[tuple[str, int]]) -> None:
-        _tw_format([*done, last], minwidth, padding, out)
+        _tw_format([*done, last], minwidth, padding, out, maxwidths)
         done.clear()
 
     for m in _TW_SPECIAL.finditer(text):
@@ -530,8 +544,12 @@ def go_tabwriter(text: str, minwidth: int, padding: int) -> str:
     return "".join(out)
 
 
-def _tw_format(lines: list[list[tuple[str, int]]], minwidth: int, padding: int, out: list[str]) -> None:
-    """text/tabwriter's format/writeLines over buffered lines; the last one is written without a newline."""
+def _tw_format(lines: list[list[tuple[str, int]]], minwidth: int, padding: int, out: list[str],
+               maxwidths: list[int] | None = None) -> None:
+    """text/tabwriter's format/writeLines over buffered lines; the last one is written without a newline.
+
+    ``maxwidths``: the remembered widths of RememberWidths (updated in place), or None without the flag.
+    """
     widths: list[int] = []
 
     def write_lines(line0: int, line1: int) -> None:
@@ -556,6 +574,15 @@ def _tw_format(lines: list[list[tuple[str, int]]], minwidth: int, padding: int, 
             while this < line1 and column < len(lines[this]) - 1:
                 width = max(width, lines[this][column][1] + padding)
                 this += 1
+            if maxwidths is not None:
+                if len(maxwidths) < len(widths):
+                    maxwidths.extend(widths[len(maxwidths):])
+                if len(maxwidths) == column:
+                    maxwidths.append(width)
+                elif maxwidths[column] > width:
+                    width = maxwidths[column]
+                else:
+                    maxwidths[column] = width
             widths.append(width)
             fmt(line0, this)
             widths.pop()
@@ -566,8 +593,9 @@ def _tw_format(lines: list[list[tuple[str, int]]], minwidth: int, padding: int, 
 
 
 def tabwrite(rows: list[list[str]], minwidth: int = 6, padding: int = 3) -> str:
-    """Rows of cells through text/tabwriter (minwidth 6, tabwidth 4, padding 3, ' '): kubectl's table layout."""
-    return go_tabwriter("".join("\t".join(r) + "\n" for r in rows), minwidth, padding)
+    """Rows of cells through a fresh printers.GetNewTabWriter (minwidth 6, tabwidth 4, padding 3, ' ',
+    RememberWidths): kubectl's table layout."""
+    return go_tabwriter("".join("\t".join(r) + "\n" for r in rows), minwidth, padding, remember=True)
 
 
 def _floats(v: Any) -> Any:
@@ -663,6 +691,12 @@ class _Opts:
         self.as_user: str | None = None
         self.args: list[str] = []
         self.after_dashes: list[str] | None = None
+        # api-resources only
+        self.verbs: list[str] | None = None
+        self.categories: list[str] | None = None
+        self.namespaced: bool | None = None
+        self.api_group: str | None = None
+        self.sort_by = ""
 
 
 _WITH_VALUE = {
@@ -680,7 +714,41 @@ _FLAGS = {
 }
 
 
-def _parse(prog: str, args: list[str]) -> _Opts:
+# api-resources' own options: a string slice (pflag: CSV, repeated flags append), a string, a bool
+_API_SLICES = {"--verbs": "verbs", "--categories": "categories"}
+_API_STRINGS = {"--api-group": "api_group", "--sort-by": "sort_by"}
+_GO_BOOLS = {"1": True, "t": True, "T": True, "TRUE": True, "true": True, "True": True,
+             "0": False, "f": False, "F": False, "FALSE": False, "false": False, "False": False}
+
+
+def _parse_api_option(prog: str, o: _Opts, args: list[str], i: int) -> int | None:
+    """One api-resources option at ``args[i]``: the index after it, or None when it is not one."""
+    a = args[i]
+    name, eq, val = a.partition("=")
+    if name == "--namespaced":
+        if eq and val not in _GO_BOOLS:
+            raise Unsupported(f"{prog} api-resources --namespaced={val} (flag parse error)")
+        o.namespaced = _GO_BOOLS[val] if eq else True
+        return i + 1
+    if name not in _API_SLICES and name not in _API_STRINGS:
+        return None
+    if not eq:
+        if i + 1 >= len(args):
+            raise Unsupported(f"{prog} {a} without a value")
+        i += 1
+        val = args[i]
+    if name in _API_STRINGS:
+        setattr(o, _API_STRINGS[name], val)
+        return i + 1
+    if any(c in val for c in '"\r\n'):
+        raise Unsupported(f"{prog} api-resources {name} with quotes or line breaks (CSV)")
+    attr = _API_SLICES[name]
+    items = val.split(",") if val else []
+    setattr(o, attr, (getattr(o, attr) or []) + items)
+    return i + 1
+
+
+def _parse(prog: str, args: list[str], api_resources: bool = False) -> _Opts:
     o = _Opts()
     i = 0
     while i < len(args):
@@ -692,6 +760,11 @@ def _parse(prog: str, args: list[str]) -> _Opts:
             o.args.append(a)
             i += 1
             continue
+        if api_resources:
+            nxt = _parse_api_option(prog, o, args, i)
+            if nxt is not None:
+                i = nxt
+                continue
         name, eq, val = a.partition("=")
         if name in _FLAGS and not eq:
             setattr(o, _FLAGS[name], True)
@@ -715,19 +788,6 @@ def _parse(prog: str, args: list[str]) -> _Opts:
 # --------------------------------------------------------------------------- get
 
 
-def _req_json(cluster: Cluster, path: str, query: dict[str, str] | None = None) -> dict[str, Any]:
-    status, body = cluster.get(path, query)
-    if status != 200:
-        raise _Fail(_status_error(status, body) + "\n")
-    try:
-        doc = json.loads(body)
-    except ValueError:
-        raise HostError(f"cluster: {path}: invalid JSON") from None
-    if not isinstance(doc, dict):
-        raise HostError(f"cluster: {path}: not an object")
-    return doc
-
-
 def _list(cluster: Cluster, r: APIResource, ns: str | None, o: _Opts) -> list[dict[str, Any]]:
     """Every item of a list request, following ``continue`` like kubectl's chunked lists."""
     items: list[dict[str, Any]] = []
@@ -737,7 +797,17 @@ def _list(cluster: Cluster, r: APIResource, ns: str | None, o: _Opts) -> list[di
     if o.field_selector is not None:
         q["fieldSelector"] = o.field_selector
     while True:
-        doc = _req_json(cluster, r.collection(ns), q)
+        path = r.collection(ns)
+        status, body = cluster.get(path, q)
+        if status != 200:
+            msg, not_found = _list_error(status, body, r, o)
+            raise _ListFail(msg + "\n", not_found)
+        try:
+            doc = json.loads(body)
+        except ValueError:
+            raise HostError(f"cluster: {path}: invalid JSON") from None
+        if not isinstance(doc, dict):
+            raise HostError(f"cluster: {path}: not an object")
         kind = str(doc.get("kind", "")).removesuffix("List") or r.kind
         api = str(doc.get("apiVersion") or r.group_version)
         for it in doc.get("items") or []:
@@ -788,6 +858,13 @@ def _get_one(cluster: Cluster, r: APIResource, ns: str | None, name: str, check_
     return status, body
 
 
+_NO_TYPE = (
+    'You must specify the type of resource to get. Use "kubectl api-resources" for a complete list of supported '
+    'resources.\n\nerror: Required resource not specified.\nUse "kubectl explain <resource>" for a detailed '
+    "description of that resource (e.g. kubectl explain pods).\nSee 'kubectl get -h' for help and examples\n"
+)
+
+
 def _get(ctx: Ctx, prog: str, cluster: Cluster, o: _Opts) -> int:
     if o.raw is not None:
         if o.args or o.output:
@@ -798,7 +875,9 @@ def _get(ctx: Ctx, prog: str, cluster: Cluster, o: _Opts) -> int:
         ctx.write(body)
         return 0
     if not o.args:
-        raise Unsupported(f"{prog} get without a resource type")
+        if prog != "kubectl" and not ctx.err.null:
+            raise Unsupported(f"{prog} get without a resource type (its usage error text)")
+        raise _Fail(_NO_TYPE)
     output = o.output
     if output not in ("", "wide", "json", "yaml", "name") and not output.startswith(("jsonpath=", "custom-columns=")):
         raise Unsupported(f"{prog} get -o {output}")
@@ -820,17 +899,18 @@ def _get(ctx: Ctx, prog: str, cluster: Cluster, o: _Opts) -> int:
             requests.append((r, [name]))
         single = len(o.args) == 1
     else:
+        # cli-runtime's builder: categories expanded, then each kind (group, version, kind) listed once, where it
+        # first appears
         types = first.split(",")
         given = o.args[1:]
         rs: list[APIResource] = []
         for typ in types:
-            if typ == "all":
-                rs.extend(disc.category("all"))
-                continue
-            r = disc.resolve(typ)
-            if r is None:
-                raise _Fail(f'error: the server doesn\'t have a resource type "{typ}"\n')
-            rs.append(r)
+            found = disc.category("all") if typ == "all" else [disc.resolve(typ)]
+            for r in found:
+                if r is None:
+                    raise _Fail(f'error: the server doesn\'t have a resource type "{typ}"\n')
+                if all((x.group, x.version, x.kind) != (r.group, r.version, r.kind) for x in rs):
+                    rs.append(r)
         if given and len(rs) > 1:
             raise Unsupported(f"{prog} get names with several resource types")
         requests = [(r, list(given) if given else None) for r in rs]
@@ -844,8 +924,9 @@ def _get(ctx: Ctx, prog: str, cluster: Cluster, o: _Opts) -> int:
                 continue
             try:
                 items = _list(cluster, r, ns if r.namespaced else None, o)
-            except _Fail as f:
-                errors.append(f.msg.removesuffix("\n"))
+            except _ListFail as f:
+                if not (f.not_found and o.ignore_not_found):
+                    errors.append(f.msg.removesuffix("\n"))
                 continue
             objs.extend((r, it) for it in items)
             continue
@@ -898,6 +979,49 @@ def _get(ctx: Ctx, prog: str, cluster: Cluster, o: _Opts) -> int:
     return 1 if errors else 0
 
 
+_CELL_BREAK = re.compile("[\f\n\r]")
+
+
+def _cell(prog: str, v: Any) -> str:
+    """One Table cell as kubectl's printer writes it: nothing for null, a string cut at its first line break
+    (then "..."), terminal escapes shown as ``^[``, anything else through fmt.Sprint."""
+    if v is None:
+        return ""
+    if isinstance(v, str):
+        sv = _SURROGATE.sub("\ufffd", v)  # Go decodes a lone surrogate escape as U+FFFD
+        m = _CELL_BREAK.search(sv)
+        text = (sv[: m.start()] if m else sv).replace("\x1b", "^[")
+        return text + "..." if m else text
+    text = _go_sprint(v)
+    if isinstance(v, dict | list) and any(c in text for c in "\f\n\r\x1b"):
+        raise Unsupported(f"{prog} get: a structured Table cell holding line breaks or escapes")
+    return text
+
+
+def _list_error(status: int, body: bytes, r: APIResource, o: _Opts) -> tuple[str, bool]:
+    """kubectl's message for a failed list request, and whether it is a NotFound.
+
+    cli-runtime's EnhanceListError names the resource in NotFound and BadRequest messages.
+    """
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        doc = None
+    reason = str(doc.get("reason") or "") if isinstance(doc, dict) and doc.get("kind") == "Status" else ""
+    not_found = reason == "NotFound" or (not reason and status == 404)
+    bad_request = reason == "BadRequest" or (not reason and status == 400)
+    if (not_found or bad_request) and isinstance(doc, dict) and doc.get("kind") == "Status" and doc.get("message"):
+        subj = f"{r.group}/{r.version}, Resource={r.name}"
+        msg = str(doc["message"])
+        if o.selector is None and o.field_selector is None:
+            msg = f"Unable to list {go_quote(subj)}: {msg}"
+        else:
+            msg = (f"Unable to find {go_quote(subj)} that match label selector {go_quote(o.selector or '')}, "
+                   f"field selector {go_quote(o.field_selector or '')}: {msg}")
+        return _status_error(status, json.dumps(dict(doc, message=msg)).encode()), not_found
+    return _status_error(status, body), not_found
+
+
 def _table(
     ctx: Ctx, prog: str, cluster: Cluster, o: _Opts,
     requests: list[tuple[APIResource, list[str] | None]], ns: str | None, errors: list[str],
@@ -914,33 +1038,48 @@ def _table(
     for r, _ in requests:
         status, body = cluster.get(r.collection(ns if r.namespaced else None), q, table=True)
         if status != 200:
-            errors.append(_status_error(status, body))
+            err, not_found = _list_error(status, body, r, o)
+            if not (not_found and o.ignore_not_found):
+                errors.append(err)
             continue
         doc = json.loads(body)
         if not isinstance(doc, dict) or doc.get("kind") != "Table" or (doc.get("metadata") or {}).get("continue"):
             raise Unsupported(f"{prog} get table output without a server-side Table")
         tables.append((r, doc))
     # kubectl prefixes names with the kind when the lists it got (empty or not) are of several kinds
-    with_kind = len({(r.group, r.kind) for r, _ in tables}) > 1
+    with_kind = len({(r.group, r.version, r.kind) for r, _ in tables}) > 1
     written = False
     for r, doc in tables:
-        defs = doc.get("columnDefinitions") or []
-        idx = [i for i, c in enumerate(defs) if int(c.get("priority", 0)) == 0 or o.output == "wide"]
         rows_in = doc.get("rows") or []
         if not rows_in:
             continue
+        defs = doc.get("columnDefinitions") or []
+        if not isinstance(defs, list) or not defs or not all(isinstance(c, dict) for c in defs):
+            raise Unsupported(f"{prog} get: a server-side Table without column definitions")
+        idx = [i for i, c in enumerate(defs) if c.get("priority", 0) == 0 or o.output == "wide"]
+        # decorateTable: the kind goes before the cells of the first column of format "name" and type "string"
+        name_col = next((i for i, c in enumerate(defs) if c.get("format") == "name" and c.get("type") == "string"),
+                        None) if with_kind else None
         with_ns = o.all_ns and r.namespaced
         kind = (r.kind + (f".{r.group}" if r.group else "")).lower()
         rows: list[list[str]] = []
         if not o.no_headers:
-            rows.append((["NAMESPACE"] if with_ns else []) + [str(defs[i].get("name", "")).upper() for i in idx])
+            names = [str(defs[i].get("name", "")) for i in idx]
+            if not all(n.isascii() for n in names):
+                raise Unsupported(f"{prog} get: non-ASCII Table column names (Go's strings.ToUpper)")
+            rows.append((["NAMESPACE"] if with_ns else []) + [n.upper() for n in names])
         for row in rows_in:
-            cells = row.get("cells") or []
-            out = [_go_sprint(cells[i]) if i < len(cells) else "" for i in idx]
-            if with_kind and out:
-                out[0] = f"{kind}/{out[0]}"
+            cells = list(row.get("cells") or []) if isinstance(row, dict) else []
+            if len(cells) != len(defs):
+                raise Unsupported(f"{prog} get: a server-side Table row whose cells do not match its columns")
+            if name_col is not None:
+                if not isinstance(cells[name_col], str):
+                    raise Unsupported(f"{prog} get: a Table name cell that is not a string")
+                cells[name_col] = f"{kind}/{cells[name_col]}"
+            out = [_cell(prog, cells[i]) for i in idx]
             if with_ns:
-                out.insert(0, str(((row.get("object") or {}).get("metadata") or {}).get("namespace", "")))
+                meta = (row.get("object") or {}).get("metadata") or {}
+                out.insert(0, _cell(prog, str(meta.get("namespace") or "")))
             rows.append(out)
         if written and not o.no_headers:
             ctx.write("\n")
@@ -954,6 +1093,64 @@ def _table(
     for e in errors:
         ctx.err.write(enc(e + "\n"))
     return 1 if errors else 0
+
+
+# --------------------------------------------------------------------------- api-resources
+
+
+def _api_resources(ctx: Ctx, prog: str, cluster: Cluster, o: _Opts) -> int:
+    """``api-resources`` (apiresources.go of kubectl 1.32): ServerPreferredResources, filtered, sorted by group
+    (or ``--sort-by`` name/kind) then name, as a table (NAME SHORTNAMES APIVERSION NAMESPACED KIND) or names."""
+    used = [flag for flag, on in (("-l", o.selector is not None), ("--field-selector", o.field_selector is not None),
+                                  ("-A", o.all_ns), ("--ignore-not-found", o.ignore_not_found),
+                                  ("--raw", o.raw is not None), ("--as", o.as_user is not None),
+                                  ("--", o.after_dashes is not None)) if on]
+    if used:
+        raise Unsupported(f"{prog} api-resources {used[0]}")
+    if o.args:
+        raise Unsupported(f"{prog} api-resources with arguments")
+    # Validate() runs before any request
+    if o.output not in ("", "wide", "name"):
+        raise _Fail(f"error: --output {o.output} is not available\n")
+    if o.sort_by not in ("", "name", "kind"):
+        raise _Fail("error: --sort-by accepts only name or kind\n")
+    wide = o.output == "wide"
+    header = [] if o.no_headers or o.output == "name" else [
+        ["NAME", "SHORTNAMES", "APIVERSION", "NAMESPACED", "KIND"] + (["VERBS", "CATEGORIES"] if wide else [])]
+    try:
+        resources, failed = Discovery(cluster).preferred()
+    except ClusterUnreachable:
+        if not ctx.err.null:
+            raise
+        ctx.write(tabwrite(header))  # the header is printed before the error
+        return 1
+    if any(status != 0 for _, status in failed) and not ctx.err.null:
+        # client-go also logs each failed group version through klog (a timestamp and the pid on each line)
+        raise Irreproducible(f"{prog} api-resources: klog lines for a failed discovery request")
+    verbs, cats = set(o.verbs or ()), set(o.categories or ())
+    chosen = [r for r in resources
+              if r.verbs
+              and (o.api_group is None or r.group == o.api_group)
+              and (o.namespaced is None or r.namespaced == o.namespaced)
+              and verbs <= set(r.verbs) and cats <= set(r.categories)]
+
+    def key(r: APIResource) -> tuple[str, str]:
+        return ({"name": r.name, "kind": r.kind}.get(o.sort_by, r.group), r.name)
+
+    chosen.sort(key=key)  # Go's sort.Stable with the same order; each group/resource appears once
+    if o.output == "name":
+        ctx.write("".join(r.name + (f".{r.group}" if r.group else "") + "\n" for r in chosen))
+    else:
+        rows = list(header)
+        for r in chosen:
+            rows.append([r.name, ",".join(r.short_names), r.group_version, "true" if r.namespaced else "false",
+                         r.kind] + ([",".join(r.verbs), ",".join(r.categories)] if wide else []))
+        if rows:
+            ctx.write(tabwrite(rows))
+    if failed:
+        msgs = sorted(f"{gv}: received empty response for: {gv}" for gv, _ in failed)
+        raise _Fail("error: unable to retrieve the complete list of server APIs: " + ", ".join(msgs) + "\n")
+    return 0
 
 
 # --------------------------------------------------------------------------- describe secret
@@ -1240,7 +1437,7 @@ def _cluster(ctx: Ctx) -> Cluster:
     return c if c is not None else NoCluster()
 
 
-_SUBCOMMANDS = ("get", "describe", "auth", "debug")
+_SUBCOMMANDS = ("get", "describe", "auth", "debug", "api-resources")
 
 
 def _subcommand(args: list[str]) -> str | None:
@@ -1263,7 +1460,7 @@ def _run(ctx: Ctx, prog: str, args: list[str]) -> int:
     if sub0 is not None and sub0 not in _SUBCOMMANDS:
         raise Unsupported(f"{prog} {sub0}")
     # global flags may precede the subcommand (``oc -n NS get ...``)
-    o = _parse(prog, args)
+    o = _parse(prog, args, api_resources=sub0 == "api-resources")
     if not o.args:
         raise Unsupported(f"{prog} without a subcommand")
     sub, o.args = o.args[0], o.args[1:]
@@ -1280,6 +1477,8 @@ def _run(ctx: Ctx, prog: str, args: list[str]) -> int:
             return _can_i(ctx, prog, cluster, o)
         if sub == "debug":
             return _debug(ctx, prog, cluster, o)
+        if sub == "api-resources":
+            return _api_resources(ctx, prog, cluster, o)
         raise Unsupported(f"{prog} {sub}")
     except NotNative as exc:
         raise Unsupported(f"{prog} with {exc}") from None
