@@ -440,6 +440,8 @@ def test_benchmark_audit_identical(script: str, env: dict[str, str]) -> None:
         pytest.skip(f"needs native support for: {reason}")
     if re.search(r"\boc (debug|exec|rsh)\b", script):
         pytest.skip("oc debug/exec/rsh cannot be run against the fake API server")
+    if re.search(r"\boc describe scc\b", script):
+        pytest.skip("oc describe scc: no real oc here (kubectl has no SCC describer); see test_oc_describe_scc_audits")
     out, rc, not_run = _native(script, env)
     if not_run:
         pytest.skip(f"not run natively: {not_run}")
@@ -476,7 +478,7 @@ def test_oc_debug_runs_the_command_on_the_host(env: dict[str, str]) -> None:
 @pytest.mark.parametrize("script", [
     "kubectl get pods -o go-template={{.}}",
     "kubectl delete pod x",
-    "oc describe scc restricted",
+    "kubectl describe scc restricted",
     "kubectl --kubeconfig /x get pods",
     "kubectl get pod web-1 -n app",
     "oc exec -n openshift-etcd -c etcd pod -- ps",
@@ -488,7 +490,9 @@ def test_unsupported_forms(script: str, env: dict[str, str]) -> None:
 
 
 @pytest.mark.parametrize(("script", "construct"), [
-    ("oc describe scc restricted", "oc describe scc"),
+    ("kubectl describe scc restricted", "kubectl describe scc"),
+    ("oc describe scc restricted privileged", "oc describe scc with several names"),
+    ("oc describe scc -A", "oc describe -A"),
     ("oc describe --namespace=openshift-ingress-operator ingresscontroller/default", "oc describe ingresscontroller"),
     ("kubectl -n app describe pods web-1", "kubectl describe pods"),
     ("oc -n openshift-kube-apiserver describe endpoints", "oc describe endpoints"),
@@ -508,6 +512,235 @@ def test_describe_secret_statically_supported() -> None:
                    "oc -n openshift-apiserver describe secret serving-cert | grep -E 'tls\\.crt|tls\\.key|Type:'",
                    "kubectl describe secret/x --namespace ns", "kubectl describe secrets"):
         assert unsupported_reason(script) is None, script
+
+
+# --------------------------------------------------------------------------- oc describe scc
+# There is no real oc binary here (the "oc" of the other tests is kubectl, which has no SCC describer), so these
+# outputs are derived by hand from openshift/oc's describeSecurityContextConstraints: each line is a label cell and
+# a value cell written into text/tabwriter.Init(buf, 0, 8, 1, '\t', 0), so every label is padded with tabs up to
+# the first multiple of 8 past (widest label + 1): ceil((W - len(label)) / 8) tabs.
+
+# the fake server's "restricted" SCC: widest label "  Run As User Strategy: MustRunAsRange" (38) -> W = 40
+SCC_RESTRICTED = (
+    "Name:" + "\t" * 5 + "restricted\n"
+    "Priority:" + "\t" * 4 + "<none>\n"
+    "Access:" + "\t" * 5 + "\n"
+    "  Users:" + "\t" * 4 + "<none>\n"
+    "  Groups:" + "\t" * 4 + "<none>\n"
+    "Settings:" + "\t" * 4 + "\n"
+    "  Allow Privileged:" + "\t" * 3 + "false\n"
+    "  Allow Privilege Escalation:" + "\t" * 2 + "<none>\n"
+    "  Default Add Capabilities:" + "\t" * 2 + "<none>\n"
+    "  Required Drop Capabilities:" + "\t" * 2 + "<none>\n"
+    "  Allowed Capabilities:" + "\t" * 3 + "<none>\n"
+    "  Allowed Seccomp Profiles:" + "\t" * 2 + "<none>\n"
+    "  Allowed Volume Types:" + "\t" * 3 + "<none>\n"
+    "  Allowed Flexvolumes:" + "\t" * 3 + "<all>\n"
+    "  Allowed Unsafe Sysctls:" + "\t" * 2 + "<none>\n"
+    "  Forbidden Sysctls:" + "\t" * 3 + "<none>\n"
+    "  Allow Host Network:" + "\t" * 3 + "false\n"
+    "  Allow Host Ports:" + "\t" * 3 + "false\n"
+    "  Allow Host PID:" + "\t" * 3 + "false\n"
+    "  Allow Host IPC:" + "\t" * 3 + "false\n"
+    "  Read Only Root Filesystem:" + "\t" * 2 + "false\n"
+    "  Run As User Strategy: MustRunAsRange" + "\t" + "\n"
+    "    UID:" + "\t" * 4 + "<none>\n"
+    "    UID Range Min:" + "\t" * 3 + "<none>\n"
+    "    UID Range Max:" + "\t" * 3 + "<none>\n"
+    "  SELinux Context Strategy: " + "\t" * 2 + "\n"
+    "    User:" + "\t" * 4 + "<none>\n"
+    "    Role:" + "\t" * 4 + "<none>\n"
+    "    Type:" + "\t" * 4 + "<none>\n"
+    "    Level:" + "\t" * 4 + "<none>\n"
+    "  FSGroup Strategy: " + "\t" * 3 + "\n"
+    "    Ranges:" + "\t" * 4 + "<none>\n"
+    "  Supplemental Groups Strategy: " + "\t" + "\n"
+    "    Ranges:" + "\t" * 4 + "<none>\n"
+)
+# "privileged": priority 10, privileged, host PID, RunAsAny; widest label 32 -> W = 40, the same tabs but one
+SCC_PRIVILEGED = (SCC_RESTRICTED.replace("restricted", "privileged")
+                  .replace("Priority:\t\t\t\t<none>", "Priority:\t\t\t\t10")
+                  .replace("Privileged:\t\t\tfalse", "Privileged:\t\t\ttrue")
+                  .replace("PID:\t\t\tfalse", "PID:\t\t\ttrue")
+                  .replace("Strategy: MustRunAsRange\t", "Strategy: RunAsAny\t"))
+
+
+def _tabbed(rows: list[tuple[str, str]]) -> str:
+    width = -(-(max(len(label) for label, _ in rows) + 1) // 8) * 8
+    return "".join(label + "\t" * -(-(width - len(label)) // 8) + value + "\n" for label, value in rows)
+
+
+def _scc_rows(name: str, values: dict[str, str], strategies: tuple[str, str, str, str]) -> list[tuple[str, str]]:
+    labels = ["Name:", "Priority:", "Access:", "  Users:", "  Groups:", "Settings:", "  Allow Privileged:",
+              "  Allow Privilege Escalation:", "  Default Add Capabilities:", "  Required Drop Capabilities:",
+              "  Allowed Capabilities:", "  Allowed Seccomp Profiles:", "  Allowed Volume Types:",
+              "  Allowed Flexvolumes:", "  Allowed Unsafe Sysctls:", "  Forbidden Sysctls:", "  Allow Host Network:",
+              "  Allow Host Ports:", "  Allow Host PID:", "  Allow Host IPC:", "  Read Only Root Filesystem:",
+              f"  Run As User Strategy: {strategies[0]}", "    UID:", "    UID Range Min:", "    UID Range Max:",
+              f"  SELinux Context Strategy: {strategies[1]}", "    User:", "    Role:", "    Type:", "    Level:",
+              f"  FSGroup Strategy: {strategies[2]}", "    Ranges:",
+              f"  Supplemental Groups Strategy: {strategies[3]}", "    Ranges:"]
+    rows = []
+    for i, label in enumerate(labels):
+        key = label.strip().split(":")[0] + (":sup" if i == len(labels) - 1 else "")
+        empty = label in ("Access:", "Settings:") or "Strategy" in label
+        rows.append((label, "" if empty else values.get(key, "<none>")))
+    rows[0] = ("Name:", name)
+    return rows
+
+
+def test_oc_describe_scc_restricted_literal() -> None:
+    from kubecis.audit.native.kubectl import describe_scc
+
+    scc = next(o for o in _server.OBJECTS[("security.openshift.io", "securitycontextconstraints")]
+               if o["metadata"]["name"] == "restricted")
+    assert describe_scc(scc) == SCC_RESTRICTED
+    defaults = {"Allowed Flexvolumes": "<all>", "Allow Privileged": "false", "Allow Host Network": "false",
+                "Allow Host Ports": "false", "Allow Host PID": "false", "Allow Host IPC": "false",
+                "Read Only Root Filesystem": "false"}
+    assert _tabbed(_scc_rows("restricted", defaults, ("MustRunAsRange", "", "", ""))) == SCC_RESTRICTED
+
+
+def test_oc_describe_scc_matches_real_oc_layout() -> None:
+    """OpenShift's default "anyuid" SCC as a real oc 4.x printed it (a published terminal transcript, tabs shown as
+    spaces to column 48, trailing blanks dropped)."""
+    from kubecis.audit.native.kubectl import describe_scc
+
+    anyuid = {"metadata": {"name": "anyuid"}, "priority": 10, "allowPrivilegedContainer": False,
+              "allowPrivilegeEscalation": True, "users": [], "groups": ["system:cluster-admins"],
+              "defaultAddCapabilities": None, "requiredDropCapabilities": ["MKNOD"], "allowedCapabilities": None,
+              "volumes": ["configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim",
+                          "projected", "secret"],
+              "allowHostDirVolumePlugin": False, "allowHostIPC": False, "allowHostNetwork": False,
+              "allowHostPID": False, "allowHostPorts": False, "readOnlyRootFilesystem": False,
+              "runAsUser": {"type": "RunAsAny"}, "seLinuxContext": {"type": "MustRunAs"},
+              "fsGroup": {"type": "RunAsAny"}, "supplementalGroups": {"type": "RunAsAny"}}
+    transcript = """\
+Name:                                           anyuid
+Priority:                                       10
+Access:
+  Users:                                        <none>
+  Groups:                                       system:cluster-admins
+Settings:
+  Allow Privileged:                             false
+  Allow Privilege Escalation:                   true
+  Default Add Capabilities:                     <none>
+  Required Drop Capabilities:                   MKNOD
+  Allowed Capabilities:                         <none>
+  Allowed Seccomp Profiles:                     <none>
+  Allowed Volume Types:                         configMap,csi,downwardAPI,emptyDir,ephemeral,persistentVolumeClaim,\
+projected,secret
+  Allowed Flexvolumes:                          <all>
+  Allowed Unsafe Sysctls:                       <none>
+  Forbidden Sysctls:                            <none>
+  Allow Host Network:                           false
+  Allow Host Ports:                             false
+  Allow Host PID:                               false
+  Allow Host IPC:                               false
+  Read Only Root Filesystem:                    false
+  Run As User Strategy: RunAsAny
+    UID:                                        <none>
+    UID Range Min:                              <none>
+    UID Range Max:                              <none>
+  SELinux Context Strategy: MustRunAs
+    User:                                       <none>
+    Role:                                       <none>
+    Type:                                       <none>
+    Level:                                      <none>
+  FSGroup Strategy: RunAsAny
+    Ranges:                                     <none>
+  Supplemental Groups Strategy: RunAsAny
+    Ranges:                                     <none>
+"""
+    out = describe_scc(anyuid)
+    assert "\n".join(line.rstrip() for line in out.expandtabs(8).split("\n")) == transcript
+
+
+def test_oc_describe_scc_all_fields() -> None:
+    """Every field set, null list elements (Go decodes them as zero values), 64-bit ids."""
+    from kubecis.audit.native.kubectl import describe_scc
+
+    scc = {"metadata": {"name": "custom"}, "priority": -3, "allowPrivilegedContainer": True,
+           "allowPrivilegeEscalation": False, "users": ["system:admin", None, "bob"], "groups": ["g1"],
+           "defaultAddCapabilities": ["NET_ADMIN", "SYS_TIME"], "requiredDropCapabilities": ["ALL"],
+           "allowedCapabilities": ["*"], "seccompProfiles": ["runtime/default", "*"], "volumes": ["*"],
+           "allowedFlexVolumes": [{"driver": "example/lvm"}, None, {}], "allowedUnsafeSysctls": ["kernel.msg*"],
+           "forbiddenSysctls": ["kernel.shm_rmid_forced", "net.*"], "allowHostNetwork": True, "allowHostPorts": True,
+           "allowHostPID": None, "allowHostIPC": True, "readOnlyRootFilesystem": True,
+           "runAsUser": {"type": "MustRunAs", "uid": 1000, "uidRangeMin": 1000, "uidRangeMax": 2**63 - 1},
+           "seLinuxContext": {"type": "MustRunAs", "seLinuxOptions": {"user": "u", "role": "r", "type": "spc_t",
+                                                                      "level": "s0:c26,c5"}},
+           "fsGroup": {"type": "MustRunAs", "ranges": [{"min": 1000, "max": 2000}, None, {"min": 5}]},
+           "supplementalGroups": {"type": "MustRunAs", "ranges": []},
+           "unknownField": {"ignored": True}}
+    values = {"Priority": "-3", "Users": "system:admin,,bob", "Groups": "g1", "Allow Privileged": "true",
+              "Allow Privilege Escalation": "false", "Default Add Capabilities": "NET_ADMIN,SYS_TIME",
+              "Required Drop Capabilities": "ALL", "Allowed Capabilities": "*",
+              "Allowed Seccomp Profiles": "runtime/default,*", "Allowed Volume Types": "*",
+              "Allowed Flexvolumes": "driver=example/lvm,driver=,driver=", "Allowed Unsafe Sysctls": "kernel.msg*",
+              "Forbidden Sysctls": "kernel.shm_rmid_forced,net.*", "Allow Host Network": "true",
+              "Allow Host Ports": "true", "Allow Host PID": "false", "Allow Host IPC": "true",
+              "Read Only Root Filesystem": "true", "UID": "1000", "UID Range Min": "1000",
+              "UID Range Max": "9223372036854775807", "User": "u", "Role": "r", "Type": "spc_t",
+              "Level": "s0:c26,c5", "Ranges": "1000-2000,0-0,5-0", "Ranges:sup": "<none>"}
+    expected = _tabbed(_scc_rows("custom", values, ("MustRunAs", "MustRunAs", "MustRunAs", "MustRunAs")))
+    assert describe_scc(scc) == expected
+    # widest label "  Supplemental Groups Strategy: MustRunAs" (41) -> W = 48: "Name:" takes 6 tabs
+    assert expected.startswith("Name:\t\t\t\t\t\tcustom\n")
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("priority", 1.5), ("priority", 2**31), ("priority", "10"), ("allowHostPID", "true"), ("users", "bob"),
+    ("users", [1]), ("runAsUser", {"uid": True}), ("runAsUser", []), ("fsGroup", {"ranges": [{"min": "1"}]}),
+    ("metadata", {"name": 5}), ("allowedFlexVolumes", [{"driver": 1}]),
+])
+def test_oc_describe_scc_undecodable_is_declined(field: str, value: object) -> None:
+    from kubecis.audit.native.kubectl import describe_scc
+
+    with pytest.raises(Exception, match="does not decode into SecurityContextConstraints"):
+        describe_scc({"metadata": {"name": "x"}, field: value})
+
+
+@pytest.mark.parametrize("value", ["a\tb", "a\nb", "a\vb", "a\fb"])
+def test_oc_describe_scc_tabwriter_specials_are_declined(value: str) -> None:
+    from kubecis.audit.native.kubectl import describe_scc
+
+    with pytest.raises(Exception, match="a value with tabs or line breaks"):
+        describe_scc({"metadata": {"name": "x"}, "users": [value]})
+
+
+@pytest.mark.parametrize(("script", "expected"), [
+    ("oc describe scc restricted", SCC_RESTRICTED),
+    ("oc describe scc/privileged; echo rc=$?", SCC_PRIVILEGED + "rc=0\n"),
+    ("oc -n app describe securitycontextconstraints restricted", SCC_RESTRICTED),
+    ("oc describe securitycontextconstraints.security.openshift.io/restricted", SCC_RESTRICTED),
+    # DescribeOptions.Run: every one, separated by a blank line; a name not found: those it prefixes, each + "\n"
+    ("oc describe scc", SCC_RESTRICTED + "\n\n" + SCC_PRIVILEGED),
+    ("oc describe scc priv", SCC_PRIVILEGED + "\n"),
+    ("oc describe scc nope; echo rc=$?",
+     'Error from server (NotFound): securitycontextconstraints "nope" not found\nrc=1\n'),
+    ("oc describe scc/priv 2>/dev/null; echo rc=$?", "rc=1\n"),
+    ("oc describe scc restricted | grep -c Strategy", "4\n"),
+])
+def test_oc_describe_scc(script: str, expected: str, env: dict[str, str]) -> None:
+    out, rc, not_run = _native(script, env)
+    assert not_run == ""
+    assert (out, rc) == (expected, 0)
+
+
+def test_oc_describe_scc_audits(env: dict[str, str]) -> None:
+    """rh-1.0 1.2.13 and 1.2.16 end with ``oc get scc; oc describe scc restricted``: they run natively."""
+    scripts = [s for s in _corpus() if "oc describe scc restricted" in s]
+    if not scripts:
+        pytest.skip("no kube-bench corpus")
+    for s in scripts:
+        assert unsupported_reason(s) is None, s
+        out, _, not_run = _native(s, env)
+        assert not_run == "", s
+        assert out.endswith(SCC_RESTRICTED), s
+        # everything before the description is what kubectl (as oc) prints
+        real, _ = _real(s.replace("oc describe scc restricted", ""), env)
+        assert out == real + SCC_RESTRICTED, s
 
 
 def test_yaml_keys_without_a_stable_order_are_not_guessed() -> None:

@@ -6,9 +6,11 @@ Implemented: ``get`` (resource lists and names, several types in one argument, `
 rendering with kubectl's one-table-per-kind layout, ``--no-headers``), ``api-resources``
 (``--verbs``, ``--namespaced``, ``--api-group``, ``--categories``, ``--sort-by``, ``-o name|wide``,
 ``--no-headers``), ``describe secret [NAME]`` / ``describe secret/NAME`` (describe.go's
-describeSecret; the data keys, which kubectl prints in Go's random map order, sorted),
-``auth can-i`` and ``oc debug node/NAME -- chroot /host CMD...`` (CMD runs natively over the
-host, which is the node being checked). Output is byte-identical to kubectl 1.32's (sorted-key
+describeSecret; the data keys, which kubectl prints in Go's random map order, sorted), ``oc describe
+scc [NAME]`` (openshift/oc's describeSecurityContextConstraints; no real oc was available to compare
+with: derived from its source and checked against a published oc 4.x transcript), ``auth can-i``
+and ``oc debug node/NAME -- chroot /host CMD...`` (CMD runs natively over the host, which is the
+node being checked). Output is byte-identical to kubectl 1.32's (sorted-key
 JSON with 4-space indent, client-go JSONPath, text/tabwriter columns with kubectl's
 RememberWidths); anything else, including ``describe`` of any other kind, raises ``Unsupported``.
 """
@@ -1265,6 +1267,149 @@ def describe_secret(obj: dict[str, Any]) -> str:
     return go_tabwriter(text, _DESCRIBE_MINWIDTH, _DESCRIBE_PADDING)
 
 
+# --------------------------------------------------------------------------- oc describe scc
+
+_INT32, _INT64 = (-(2**31), 2**31 - 1), (-(2**63), 2**63 - 1)
+_TW_BREAKS = re.compile("[\t\v\n\f]")
+
+
+def _scc_fail(what: str) -> Unsupported:
+    # oc decodes into its typed struct and fails on a mismatch; its message is not reproduced
+    return Unsupported(f"oc describe scc: {what} does not decode into SecurityContextConstraints")
+
+
+def _scc_obj(v: Any, what: str) -> dict[str, Any]:
+    """A JSON object field (null or absent: the zero struct)."""
+    if v is None:
+        return {}
+    if not isinstance(v, dict):
+        raise _scc_fail(what)
+    return v
+
+
+def _scc_str(v: Any, what: str) -> str:
+    if v is not None and not isinstance(v, str):
+        raise _scc_fail(what)
+    return _go_string(v, what)
+
+
+def _scc_bool(v: Any, what: str) -> bool | None:
+    if v is None or isinstance(v, bool):
+        return v
+    raise _scc_fail(what)
+
+
+def _scc_int(v: Any, what: str, bounds: tuple[int, int]) -> int | None:
+    if v is None:
+        return None
+    if isinstance(v, bool) or not isinstance(v, int) or not bounds[0] <= v <= bounds[1]:
+        raise _scc_fail(what)
+    return v
+
+
+def _scc_strings(v: Any, what: str) -> list[str] | None:
+    """A []string field: null is nil; a null element decodes as ""."""
+    if v is None:
+        return None
+    if not isinstance(v, list):
+        raise _scc_fail(what)
+    return [_scc_str(x, what) for x in v]
+
+
+def _or_none(s: str, default: str = "<none>") -> str:
+    return s if s else default
+
+
+def _id_ranges(v: Any, what: str) -> str:
+    if v is None:
+        return "<none>"
+    if not isinstance(v, list):
+        raise _scc_fail(what)
+    out = []
+    for x in v:
+        r = _scc_obj(x, what)
+        lo, hi = _scc_int(r.get("min"), what, _INT64) or 0, _scc_int(r.get("max"), what, _INT64) or 0
+        out.append(f"{lo}-{hi}")
+    return _or_none(",".join(out))
+
+
+def describe_scc(obj: dict[str, Any]) -> str:
+    """openshift/oc's describeSecurityContextConstraints (pkg/helpers/describe/describer.go), through its
+    tabbedString: text/tabwriter with minwidth 0, tabwidth 8, padding 1 and tabs as padding."""
+    meta = _scc_obj(obj.get("metadata"), "metadata")
+
+    def strs(key: str) -> str:
+        return ",".join(_scc_strings(obj.get(key), key) or [])
+
+    def flag(key: str) -> str:
+        return "true" if _scc_bool(obj.get(key), key) else "false"
+
+    prio = _scc_int(obj.get("priority"), "priority", _INT32)
+    escalation = _scc_bool(obj.get("allowPrivilegeEscalation"), "allowPrivilegeEscalation")
+    flex = []
+    fv = obj.get("allowedFlexVolumes")
+    if fv is not None and not isinstance(fv, list):
+        raise _scc_fail("allowedFlexVolumes")
+    for x in fv or []:
+        flex.append("driver=" + _scc_str(_scc_obj(x, "allowedFlexVolumes").get("driver"), "allowedFlexVolumes"))
+    run_as = _scc_obj(obj.get("runAsUser"), "runAsUser")
+    selinux = _scc_obj(obj.get("seLinuxContext"), "seLinuxContext")
+    opts = _scc_obj(selinux.get("seLinuxOptions"), "seLinuxOptions")
+    fs_group = _scc_obj(obj.get("fsGroup"), "fsGroup")
+    sup = _scc_obj(obj.get("supplementalGroups"), "supplementalGroups")
+
+    def uid(key: str) -> str:
+        n = _scc_int(run_as.get(key), "runAsUser." + key, _INT64)
+        return "<none>" if n is None else str(n)
+
+    def strategy(o: dict[str, Any], what: str) -> str:
+        return _scc_str(o.get("type"), what + ".type")
+
+    rows = [
+        ("Name:", _scc_str(meta.get("name"), "name")),
+        ("Priority:", "<none>" if prio is None else str(prio)),
+        ("Access:", ""),
+        ("  Users:", _or_none(strs("users"))),
+        ("  Groups:", _or_none(strs("groups"))),
+        ("Settings:", ""),
+        ("  Allow Privileged:", flag("allowPrivilegedContainer")),
+        ("  Allow Privilege Escalation:", "<none>" if escalation is None else str(escalation).lower()),
+        ("  Default Add Capabilities:", _or_none(strs("defaultAddCapabilities"))),
+        ("  Required Drop Capabilities:", _or_none(strs("requiredDropCapabilities"))),
+        ("  Allowed Capabilities:", _or_none(strs("allowedCapabilities"))),
+        ("  Allowed Seccomp Profiles:", _or_none(strs("seccompProfiles"))),
+        ("  Allowed Volume Types:", _or_none(strs("volumes"))),
+        ("  Allowed Flexvolumes:", _or_none(",".join(flex), "<all>")),
+        ("  Allowed Unsafe Sysctls:", _or_none(strs("allowedUnsafeSysctls"))),
+        ("  Forbidden Sysctls:", _or_none(strs("forbiddenSysctls"))),
+        ("  Allow Host Network:", flag("allowHostNetwork")),
+        ("  Allow Host Ports:", flag("allowHostPorts")),
+        ("  Allow Host PID:", flag("allowHostPID")),
+        ("  Allow Host IPC:", flag("allowHostIPC")),
+        ("  Read Only Root Filesystem:", flag("readOnlyRootFilesystem")),
+        ("  Run As User Strategy: " + strategy(run_as, "runAsUser"), ""),
+        ("    UID:", uid("uid")),
+        ("    UID Range Min:", uid("uidRangeMin")),
+        ("    UID Range Max:", uid("uidRangeMax")),
+        ("  SELinux Context Strategy: " + strategy(selinux, "seLinuxContext"), ""),
+        ("    User:", _or_none(_scc_str(opts.get("user"), "seLinuxOptions.user"))),
+        ("    Role:", _or_none(_scc_str(opts.get("role"), "seLinuxOptions.role"))),
+        ("    Type:", _or_none(_scc_str(opts.get("type"), "seLinuxOptions.type"))),
+        ("    Level:", _or_none(_scc_str(opts.get("level"), "seLinuxOptions.level"))),
+        ("  FSGroup Strategy: " + strategy(fs_group, "fsGroup"), ""),
+        ("    Ranges:", _id_ranges(fs_group.get("ranges"), "fsGroup.ranges")),
+        ("  Supplemental Groups Strategy: " + strategy(sup, "supplementalGroups"), ""),
+        ("    Ranges:", _id_ranges(sup.get("ranges"), "supplementalGroups.ranges")),
+    ]
+    if any(_TW_BREAKS.search(label + value) for label, value in rows):
+        # each line is then two cells of one column; other layouts are not derived here
+        raise Unsupported("oc describe scc: a value with tabs or line breaks")
+    # one column block: every label cell is padded with tabs to the same multiple of 8 past its widest cell
+    # (tabwriter widths count runes; padding 1)
+    cellw = -(-(max(len(label) for label, _ in rows) + 1) // 8) * 8
+    return "".join(label + "\t" * -(-(cellw - len(label)) // 8) + value + "\n" for label, value in rows)
+
+
 def _status_reason(body: bytes) -> str:
     try:
         doc = json.loads(body)
@@ -1281,14 +1426,21 @@ def _describe_one(cluster: Cluster, r: APIResource, ns: str | None, name: str) -
     try:
         doc = json.loads(body)
     except ValueError:
-        raise HostError(f"cluster: secret {name}: invalid JSON") from None
+        raise HostError(f"cluster: {r.name} {name}: invalid JSON") from None
     if not isinstance(doc, dict):
-        raise HostError(f"cluster: secret {name}: not an object")
-    return describe_secret(doc)
+        raise HostError(f"cluster: {r.name} {name}: not an object")
+    return describe_scc(doc) if r.kind == "SecurityContextConstraints" else describe_secret(doc)
+
+
+# what ``oc describe`` resolves to openshift/oc's SCC describer (kubectl has none: its generic describer)
+_SCC_TYPES = frozenset({"scc", "securitycontextconstraints", "securitycontextconstraint",
+                        "securitycontextconstraints.security.openshift.io",
+                        "securitycontextconstraints.v1.security.openshift.io"})
 
 
 def _describe(ctx: Ctx, prog: str, cluster: Cluster, o: _Opts) -> int:
-    """``describe secret NAME``, ``describe secret/NAME`` and ``describe secret`` (kubectl's DescribeOptions.Run)."""
+    """``describe secret NAME``, ``describe secret/NAME`` and ``describe secret`` (kubectl's DescribeOptions.Run);
+    the same for ``oc describe scc``."""
     used = [flag for flag, on in (("-o", bool(o.output)), ("-l", o.selector is not None),
                                   ("--field-selector", o.field_selector is not None), ("-A", o.all_ns),
                                   ("--no-headers", o.no_headers), ("--ignore-not-found", o.ignore_not_found),
@@ -1299,20 +1451,22 @@ def _describe(ctx: Ctx, prog: str, cluster: Cluster, o: _Opts) -> int:
     if not o.args:
         raise Unsupported(f"{prog} describe without a resource type")
     typ, slash, name = o.args[0].partition("/")
-    if typ.lower() not in ("secret", "secrets"):
+    scc = prog == "oc" and typ.lower() in _SCC_TYPES
+    if typ.lower() not in ("secret", "secrets") and not scc:
         raise Unsupported(f"{prog} describe {typ}")
     if slash and (not name or len(o.args) > 1):
         raise Unsupported(f"{prog} describe {o.args[0]} with other arguments")
     if not slash and len(o.args) > 2:
-        raise Unsupported(f"{prog} describe secret with several names")
+        raise Unsupported(f"{prog} describe {typ} with several names")
     if not slash and len(o.args) == 2:
         name = o.args[1]
     if not slash and len(o.args) == 2 and not name:
-        raise Unsupported(f"{prog} describe secret with an empty name")
+        raise Unsupported(f"{prog} describe {typ} with an empty name")
     r = Discovery(cluster).resolve(typ)
     if r is None:
         raise _Fail(f'error: the server doesn\'t have a resource type "{typ}"\n')
-    if r.group or r.kind != "Secret" or not r.namespaced:
+    if (not scc and (r.group or r.kind != "Secret" or not r.namespaced)) or (
+            scc and (r.group != "security.openshift.io" or r.kind != "SecurityContextConstraints" or r.namespaced)):
         raise Unsupported(f"{prog} describe {typ} resolving to {r.group_version} {r.kind}")
     ns = _namespace(cluster, o)
     if not name:
