@@ -19,11 +19,13 @@ _UNSAFE = frozenset(" \t\n*?[")  # the script word-splits and globs these unquot
 
 def _owner(ctx: Ctx, path: str) -> str | None:
     """``stat -c %U:%G PATH`` (no -L: a symlink's own owner); None where stat would fail."""
+    from kubecis.audit.native.commands import _stat_format  # commands registers this module's utilities
+
     try:
         st = ctx.host.stat(ctx.path(path), follow_symlinks=False)
     except OSError:
         return None
-    return f"{ctx.host.user_name(st.uid) or 'UNKNOWN'}:{ctx.host.group_name(st.gid) or 'UNKNOWN'}"
+    return _stat_format(ctx, "%U:%G", path, st)
 
 
 def u_check_files_owner_in_dir(ctx: Ctx, args: list[str]) -> int:
