@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-COMPAT = (REPO.parent / "shared" / "compat" / "kube-bench").resolve()
-CFG = COMPAT / "cfg"
+from tests.shared import CFG, COMPAT, REPO
+
+__all__ = ["CFG", "COMPAT", "REPO"]
 
 
 @pytest.fixture(scope="session")

@@ -28,10 +28,11 @@ from kubecis.host.journal import JournalQuery, JournalUnsupported, _decompress, 
 from kubecis.host.journal_zstd import ZstdError, decompress
 from kubecis.host.rooted import RootedHost
 from kubecis.host.snapshot import RecordingHost, SnapshotHost
+from tests.shared import COMPAT as SHARED_COMPAT
 
 from .journal_fixtures import MID, journal_remote, node_journals, write_journal
 
-CFG = Path("/work/shared/compat/kube-bench/cfg")
+CFG = SHARED_COMPAT / "cfg"
 K3S_SETS = ["cis-1.6-k3s", "k3s-cis-1.7", "k3s-cis-1.8", "k3s-cis-1.9", "k3s-cis-1.23", "k3s-cis-1.24"]
 
 need_remote = pytest.mark.skipif(

@@ -26,13 +26,14 @@ from kubecis.host.cluster import LiveCluster, RecordingCluster, SnapshotCluster,
 from kubecis.host.live import LiveHost
 from tests.audit import test_kubectl_server as _server
 from tests.audit.test_kubectl_server import FakeAPI
+from tests.shared import COMPAT as SHARED_COMPAT
 
 fake_api = _server.fake_api  # the module-scoped fixture
 
 KUBECTL = shutil.which("kubectl")
 pytestmark = pytest.mark.skipif(KUBECTL is None, reason="real kubectl not installed")
 
-CFG = Path("/work/shared/compat/kube-bench/cfg")
+CFG = SHARED_COMPAT / "cfg"
 SETS = ["cis-1.9", "cis-1.10", "cis-1.11", "cis-1.12", "eks-1.7.0", "eks-1.8.0", "gke-1.9.0", "aks-1.8",
         "k3s-cis-1.9", "rh-1.0", "rh-1.4"]
 

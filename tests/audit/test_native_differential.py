@@ -17,8 +17,9 @@ from typing import Any
 import pytest
 
 from kubecis.audit.native.corpus import distinct, load_corpus
+from tests.shared import COMPAT as SHARED_COMPAT
 
-CFG = Path("/work/shared/compat/kube-bench/cfg")
+CFG = SHARED_COMPAT / "cfg"
 SETS = ["cis-1.8", "cis-1.9", "cis-1.10", "cis-1.11", "cis-1.12", "cis-1.20", "cis-1.23", "cis-1.24"]
 HERE = Path(__file__).parent
 

@@ -17,8 +17,9 @@ from kubecis.audit.native import NativeExecutor, unsupported_reason
 from kubecis.audit.native.corpus import distinct, load_corpus
 from kubecis.audit.native.coverage import coverage
 from kubecis.host.live import LiveHost
+from tests.shared import COMPAT as SHARED_COMPAT
 
-CFG = Path("/work/shared/compat/kube-bench/cfg")
+CFG = SHARED_COMPAT / "cfg"
 needs_cfg = pytest.mark.skipif(not CFG.is_dir(), reason="kube-bench cfg not present")
 
 _TOKENS = ["if ", "then ", "fi", "do", "done", "for ", "in ", "stat -c %a ", "grep ", "ps -ef", "/bin/sh -c ",

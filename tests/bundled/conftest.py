@@ -1,13 +1,12 @@
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from kubecis.benchmark.loader import load_controls
 from kubecis.benchmark.model import Controls
+from tests.shared import CFG
 
-KB_CFG = (Path(__file__).resolve().parents[2] / ".." / "shared" / "compat" / "kube-bench" / "cfg").resolve()
+KB_CFG = CFG
 TARGETS = ("master", "controlplane", "etcd", "node", "policies", "managedservices")
 KB_SETS = ("cis-1.8", "cis-1.9", "cis-1.10", "cis-1.11", "cis-1.12", "k3s-cis-1.9", "rke2-cis-1.8", "eks-1.8.0",
            "gke-1.9.0", "aks-1.8")

@@ -9,11 +9,11 @@ proves the renderer's blank-line and section rules.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from kubecis.results.model import CheckResult, ControlsResult, Counts, GroupResult, RunResult, State
+from tests.shared import COMPAT as SHARED_COMPAT
 
-COMPAT = Path("/work/shared/compat/kube-bench")
+COMPAT = SHARED_COMPAT
 GOLDEN_CIS = COMPAT / "integration/testdata/Expected_output.data"
 GOLDEN_STIG = COMPAT / "integration/testdata/Expected_output_stig.data"
 

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,8 +10,9 @@ from hypothesis import strategies as st
 from kubecis.report import ReportOptions, render
 from kubecis.report.json import check_json, controls_json, encode, go_string
 from kubecis.results.model import CheckResult, ControlsResult, Counts, GroupResult, RunResult, State
+from tests.shared import COMPAT as SHARED_COMPAT
 
-TESTDATA = Path("/work/shared/compat/kube-bench/cmd/testdata")
+TESTDATA = SHARED_COMPAT / "cmd" / "testdata"
 
 # Fields newer than the upstream fixtures (AuditEnv, IsMultiple, group type).
 NEWER_CHECK_FIELDS = ("AuditEnv", "IsMultiple")

@@ -25,7 +25,8 @@ WRITE_READ = (
 )
 MKDIR = "import os, sys; os.mkdir(sys.argv[1]); print('made')"
 MKDIR_NAMES = {"mkdir", "mkdirat"}  # python's os.mkdir is mkdir on x86_64, mkdirat on aarch64
-KUBECIS = "/tmp/venv/bin/kubecis"
+# The console script installed beside the interpreter running the tests (the venv the README installs into).
+KUBECIS = str(Path(sys.executable).with_name("kubecis"))
 
 
 @pytest.fixture(scope="module")
