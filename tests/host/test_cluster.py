@@ -75,7 +75,7 @@ users: [{name: u, user: {exec: {command: aws}}}]
     with pytest.raises(HostError, match="credential plugin"):
         load_kubeconfig([str(k)])
     res = NativeExecutor(LiveHost(), cluster=LiveCluster({"KUBECONFIG": str(k)})).run("kubectl get pods")
-    # not run natively, so --executor auto runs the real kubectl (which runs the plugin)
+    # not run natively, so --executor auto --allow-shell runs the real kubectl (which runs the plugin)
     assert res.not_run == "audit not supported natively: kubectl with kubeconfig credential plugin (exec/auth-provider)"
 
 

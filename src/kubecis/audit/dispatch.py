@@ -1,17 +1,22 @@
-"""Executor policy: ``native`` never starts a process; ``auto`` falls back to the real shell.
+"""Executor policy: ``native`` never starts a process; ``auto`` starts a shell only when allowed.
 
-The fallback happens only for audits the native interpreter does not support, and
-only on a live host (with ``--root`` or ``--snapshot`` nothing ever runs in a
-shell: those audits stay WARN with the reason). The result names the executor that
-produced it, so reports can list the checks that needed the shell.
+``auto`` runs every audit natively. An audit outside the native subset is WARN with the
+construct named, unless the user opted in with ``--allow-shell`` (live host only; with
+``--root`` or ``--snapshot`` nothing ever runs in a shell): then that audit, and only
+that one, runs through ``/bin/sh`` — announced on stderr before it starts. The result
+names the executor that produced it, so reports can list the checks that needed the shell.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from kubecis.audit.base import AuditResult, Executor
+from kubecis.gofmt import go_quote
 from kubecis.host.base import Host
 
 UNSUPPORTED_PREFIX = "audit not supported natively"
+ALLOW_SHELL_HINT = "--allow-shell runs it through /bin/sh"
 
 
 def native_executor(host: Host) -> Executor:
@@ -20,12 +25,33 @@ def native_executor(host: Host) -> Executor:
     return NativeExecutor(host)
 
 
-class AutoExecutor:
-    """Native first; the shell (if given) for audits outside the native subset."""
+def shell_notice(script: str, why: str) -> str:
+    """The line announcing that ``script`` is about to run through /bin/sh (printed before it starts)."""
+    first = script.strip().splitlines()[0] if script.strip() else ""
+    shown = first if len(first) <= 80 else first[:77] + "..."
+    more = " ..." if len(script.strip().splitlines()) > 1 else ""
+    return f"running through /bin/sh ({why}): {go_quote(shown)}{more}"
 
-    def __init__(self, native: Executor, shell: Executor | None) -> None:
+
+class AutoExecutor:
+    """Native first; the shell for audits outside the native subset only when one is given (``--allow-shell``).
+
+    ``hint``: appended to the WARN reason of an unsupported audit when no shell is given (tells a live run how
+    to opt in). ``notify``: called with one line before each audit that goes to the shell.
+    """
+
+    def __init__(
+        self,
+        native: Executor,
+        shell: Executor | None,
+        *,
+        hint: str = "",
+        notify: Callable[[str], None] | None = None,
+    ) -> None:
         self.native = native
         self.shell = shell
+        self.hint = hint
+        self.notify = notify
 
     @property
     def name(self) -> str:
@@ -33,6 +59,12 @@ class AutoExecutor:
 
     def run(self, script: str) -> AuditResult:
         res = self.native.run(script)
-        if self.shell is not None and res.not_run.startswith(UNSUPPORTED_PREFIX):
-            return self.shell.run(script)
-        return res
+        if not res.not_run.startswith(UNSUPPORTED_PREFIX):
+            return res
+        if self.shell is None:
+            if not self.hint:
+                return res
+            return AuditResult(res.output, res.returncode, res.executor, not_run=f"{res.not_run}; {self.hint}")
+        if self.notify is not None:
+            self.notify(shell_notice(script, res.not_run))
+        return self.shell.run(script)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from kubecis.audit.base import Executor
@@ -66,13 +67,27 @@ def build_host(*, root: Path | None = None, snapshot: Path | None = None) -> tup
     return LiveHost(), True
 
 
-def make_executor(kind: str, host: Host, *, live: bool, timeout: float) -> Executor:
-    """shell: the real /bin/sh (live host only); native: in-process; auto: native, shell fallback when live."""
+def make_executor(
+    kind: str,
+    host: Host,
+    *,
+    live: bool,
+    timeout: float,
+    allow_shell: bool = False,
+    notify: Callable[[str], None] | None = None,
+) -> Executor:
+    """shell: the real /bin/sh (live host only); native: in-process; auto: native, and /bin/sh for the audits
+    the interpreter does not cover only with ``allow_shell`` (live host only), each announced through ``notify``
+    before it runs. Without ``allow_shell`` such audits are WARN naming the construct."""
     if kind == "shell":
         if not live:
             raise UsageError("--executor shell runs audits on this machine; it cannot check --root or --snapshot")
         return ShellExecutor(timeout=timeout)
-    from kubecis.audit.dispatch import AutoExecutor, native_executor
+    if allow_shell and kind != "auto":
+        raise UsageError(f"--allow-shell applies to --executor auto; --executor {kind} never starts a shell")
+    if allow_shell and not live:
+        raise UsageError("--allow-shell runs audits on this machine; it cannot check --root or --snapshot")
+    from kubecis.audit.dispatch import ALLOW_SHELL_HINT, AutoExecutor, native_executor
 
     native = native_executor(host)
     from kubecis.audit.native import NativeExecutor
@@ -81,7 +96,9 @@ def make_executor(kind: str, host: Host, *, live: bool, timeout: float) -> Execu
         native.cluster = make_cluster(host, live=live)
     if kind == "native":
         return native
-    return AutoExecutor(native, ShellExecutor(timeout=timeout) if live else None)
+    if allow_shell:
+        return AutoExecutor(native, ShellExecutor(timeout=timeout), notify=notify)
+    return AutoExecutor(native, None, hint=ALLOW_SHELL_HINT if live else "")
 
 
 def make_cluster(host: Host, *, live: bool) -> Cluster | None:

@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from kubecis.audit.dispatch import ALLOW_SHELL_HINT
 from kubecis.cli.common import build_host, check_output_path, make_executor, resolve_config_dir
 from kubecis.engine import PlanRequest, make_plan, run_plan
 from kubecis.errors import OutputError, UsageError
@@ -57,6 +58,12 @@ def write_atomic(path: Path, text: str) -> None:
         raise OutputError(f"--outputfile {path}: {e.strerror or e}") from None
 
 
+def notice(line: str) -> None:
+    """One line on stderr, at once (it announces something that is about to happen)."""
+    sys.stderr.write(f"kubecis: {line}\n")
+    sys.stderr.flush()
+
+
 def do_run(
     *,
     targets: tuple[str, ...],
@@ -78,6 +85,7 @@ def do_run(
     include_test_output: bool,
     exit_code: int,
     executor: ExecutorChoice,
+    allow_shell: bool,
     root: Path | None,
     snapshot: Path | None,
     timeout: float,
@@ -107,7 +115,10 @@ def do_run(
     )
     for warning in plan.selection.warnings:
         sys.stderr.write(f"kubecis: warning: {warning}\n")
-    ex = make_executor(executor.value, host, live=live, timeout=timeout)
+    ex = make_executor(executor.value, host, live=live, timeout=timeout, allow_shell=allow_shell,
+                       notify=notice)
+    if executor is ExecutorChoice.shell:
+        notice("--executor shell: every audit runs through /bin/sh")
     result = run_plan(plan, ex, filters)
     fmt = "junit" if junit_out else "json" if json_out else "text"
     options = ReportOptions(
@@ -124,11 +135,17 @@ def do_run(
     else:
         sys.stdout.write(text)
         sys.stdout.flush()
-    if executor is ExecutorChoice.auto:
-        via_shell = [c.id for cr in result.controls for g in cr.groups for c in g.checks if c.executor == "shell"]
+    checks = [c for cr in result.controls for g in cr.groups for c in g.checks]
+    if allow_shell:
+        via_shell = [c.id for c in checks if c.executor == "shell"]
         if via_shell:
             sys.stderr.write(f"kubecis: {len(via_shell)} checks ran through /bin/sh (audit not supported "
                              f"natively): {', '.join(via_shell)}\n")
+    elif executor is ExecutorChoice.auto and live:
+        declined = [c.id for c in checks if c.reason.endswith(ALLOW_SHELL_HINT)]
+        if declined:
+            sys.stderr.write(f"kubecis: {len(declined)} checks not run (audit not supported natively; "
+                             f"{ALLOW_SHELL_HINT}): {', '.join(declined)}\n")
     if exit_code and result.totals.fail > 0:
         return exit_code
     return 0
@@ -171,9 +188,12 @@ def register(app: typer.Typer) -> None:
             exit_code: Annotated[int, typer.Option("--exit-code", help="Exit status when any check FAILs.")] = 0,
             executor: Annotated[ExecutorChoice, typer.Option(
                 "--executor",
-                help="auto: native where supported, else the real shell (live host only); "
+                help="auto: native; audits it does not cover are WARN unless --allow-shell; "
                      "native: never start a process; shell: every audit through /bin/sh like kube-bench.")
             ] = ExecutorChoice.auto,
+            allow_shell: Annotated[bool, typer.Option(
+                "--allow-shell", help="With auto on this machine: run the audits the native interpreter does not "
+                                      "cover through /bin/sh (each announced on stderr first).")] = False,
             root: Annotated[Path | None, typer.Option("--root",
                                                      help="Check a node mounted at this directory.")] = None,
             snapshot: Annotated[Path | None, typer.Option("--snapshot",
@@ -195,7 +215,7 @@ def register(app: typer.Typer) -> None:
                 junit_out=junit_out, outputfile=outputfile, noremediations=noremediations,
                 noresults=noresults, nosummary=nosummary, nototals=nototals,
                 include_test_output=include_test_output, exit_code=exit_code, executor=executor,
-                root=root, snapshot=snapshot, timeout=timeout, discovery=discovery,
+                allow_shell=allow_shell, root=root, snapshot=snapshot, timeout=timeout, discovery=discovery,
             )
 
     @app.command("demo")
@@ -209,7 +229,7 @@ def register(app: typer.Typer) -> None:
             targets=(), config_dir=materialise(), benchmark="", version="", check="", group="", skip="", scored=True,
             unscored=True, json_out=json_out, junit_out=False, outputfile=None, noremediations=False,
             noresults=False, nosummary=False, nototals=False, include_test_output=False, exit_code=0,
-            executor=ExecutorChoice.native, root=None, snapshot=Path("example"), timeout=30.0,
+            executor=ExecutorChoice.native, allow_shell=False, root=None, snapshot=Path("example"), timeout=30.0,
             discovery=Discovery.process,
         )
 

@@ -81,7 +81,7 @@ class ClusterUnreachable(Exception):
 class NotNative(HostError):
     """The configuration needs something a native client does not do (a credential plugin process...).
 
-    kubectl/oc report these as "audit not supported natively", so ``--executor auto`` runs the real tool.
+    kubectl/oc report these as "audit not supported natively", so ``--executor auto --allow-shell`` runs the real tool.
     """
 
 
