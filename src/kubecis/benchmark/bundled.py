@@ -17,16 +17,19 @@ own ``checks`` entry, else the parent's resolution when the parent has that id, 
 ``ID@VARIANT``, else ``ID``.
 
 :func:`compile_set` turns a set into the frozen kube-bench model; :func:`materialise` writes every
-set as a kube-bench ``cfg/`` directory (into a cache directory keyed by the store's hash, written
-atomically) so that the engine and loader run bundled sets exactly like a user's ``--config-dir``.
+set as a kube-bench ``cfg/`` directory (into a private cache directory keyed by the store's hash,
+written atomically and verified before each use) so that the engine and loader run bundled sets
+exactly like a user's ``--config-dir``.
 """
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import os
 import re
 import shutil
+import stat
 import tempfile
 from dataclasses import dataclass, field
 from functools import cache
@@ -376,38 +379,150 @@ def write_tree(store: Store, dest: Path) -> None:
             (d / f"{t}.yaml").write_text(controls_yaml(ctl), encoding="utf-8")
 
 
-def cache_root() -> Path:
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg) if xdg else Path.home() / ".cache"
-    return base / "kubecis"
+def cache_root() -> Path | None:
+    """``$XDG_CACHE_HOME/kubecis`` (only an absolute XDG_CACHE_HOME, as the XDG spec says), else
+    ``~/.cache/kubecis``; None when there is no absolute home directory."""
+    xdg = os.environ.get("XDG_CACHE_HOME", "")
+    if os.path.isabs(xdg):
+        return Path(xdg) / "kubecis"
+    home = os.path.expanduser("~")
+    return Path(home) / ".cache" / "kubecis" if os.path.isabs(home) else None
+
+
+TREE_DIGEST = ".kubecis-tree"  # sha256 of every file of a materialised tree, written last
+
+
+def tree_digest(root: Path, *, private: bool = False) -> str:
+    """sha256 over the relative path and content of every file below ``root`` (but the digest file).
+
+    ``private``: also check, in the same walk, that every entry is a directory or regular file of the
+    effective user's and not group- or other-writable (:func:`kubecis.privdir.check_entry`)."""
+    from kubecis.privdir import check_entry
+
+    h = hashlib.sha256()
+    top = str(root)
+    files: list[tuple[str, str]] = []
+    stack = [top]
+    while stack:
+        d = stack.pop()
+        with os.scandir(d) as it:
+            for e in it:
+                if private:
+                    check_entry(e)
+                if e.is_dir(follow_symlinks=False):
+                    stack.append(e.path)
+                elif d != top or e.name != TREE_DIGEST:
+                    files.append((e.path[len(top) + 1:], e.path))
+    for rel, path in sorted(files):
+        with open(path, "rb") as fh:
+            h.update(rel.encode())
+            h.update(b"\0")
+            h.update(fh.read())
+            h.update(b"\0")
+    return h.hexdigest()
+
+
+def _verify_tree(tree: Path) -> None:
+    """A cached tree is used only when every entry is ours (see :mod:`kubecis.privdir`) and its content is
+    exactly what was written (the digest recorded at creation). Raises ``UnsafeDirError``."""
+    from kubecis.privdir import UnsafeDirError, private_dir
+
+    if private_dir(tree) != tree:  # a link, someone else's, or writable by others
+        raise UnsafeDirError(f"{tree}: not a plain directory")
+    try:
+        recorded = (tree / TREE_DIGEST).read_text(encoding="ascii").strip()
+    except (OSError, UnicodeError):
+        recorded = ""
+    if recorded != tree_digest(tree, private=True):
+        raise UnsafeDirError(f"{tree}: content differs from what kubecis wrote")
+
+
+def _build_tree(data_dir: Path, dest: Path) -> None:
+    """``write_tree`` plus the digest; nothing group- or other-writable whatever the umask."""
+    write_tree(Store(data_dir), dest)
+    for dirpath, dirnames, filenames in os.walk(dest):
+        for name in [*dirnames, *filenames]:
+            p = os.path.join(dirpath, name)
+            os.chmod(p, stat.S_IMODE(os.lstat(p).st_mode) & ~0o022)
+    (dest / TREE_DIGEST).write_text(tree_digest(dest) + "\n", encoding="ascii")
+    for top in (dest, dest / TREE_DIGEST):
+        os.chmod(top, stat.S_IMODE(os.lstat(top).st_mode) & ~0o022)
+
+
+def _cached_tree(base: Path, digest: str, data_dir: Path) -> Path:
+    """``base/bundled-<digest>``, verified, or built there atomically. ``base`` is a private dir."""
+    from kubecis.privdir import UnsafeDirError
+
+    final = base / f"bundled-{digest}"
+    if os.path.lexists(final):
+        try:
+            _verify_tree(final)
+            return final
+        except UnsafeDirError:
+            st = os.lstat(final)
+            if stat.S_ISLNK(st.st_mode) or st.st_uid != os.geteuid():
+                raise
+            # our own tree, damaged (an interrupted older kubecis, an edit): set it aside and rebuild
+            aside = Path(tempfile.mkdtemp(prefix=".stale-", dir=base))
+            os.rename(final, aside / "tree")
+            shutil.rmtree(aside, ignore_errors=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".bundled-", dir=base))
+    try:
+        work = tmp / "cfg"
+        _build_tree(data_dir, work)
+        try:
+            os.rename(work, final)
+        except OSError:
+            if not os.path.lexists(final):  # not a lost race: a real error
+                raise
+        _verify_tree(final)  # ours, or the winner's of a race, checked like any cached tree
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return final
+
+
+_EPHEMERAL: dict[Path, Path] = {}
+
+
+def _why(where: Path, e: OSError) -> str:
+    from kubecis.privdir import UnsafeDirError
+
+    if isinstance(e, UnsafeDirError):
+        return str(e)
+    return f"{e.filename or where}: {e.strerror or e}"
 
 
 def materialise(data_dir: Path = DATA_DIR, root: Path | None = None) -> Path:
     """A kube-bench cfg directory holding every bundled set; built once per store hash, atomically.
 
-    Falls back to a per-user directory under the system temp dir when the cache is not writable.
+    It lives in a private cache directory (:func:`cache_root`, else ``$TMPDIR/kubecis-<euid>``) that only the
+    effective user can change, checked with :func:`kubecis.privdir.private_dir` before each use, and a cached
+    tree is used only when it passes :func:`_verify_tree`. A directory another user created or can write is
+    never used: when neither cache is usable the tree is built in a new private temporary directory for this
+    process only (removed at exit). ``root``: use this cache directory only (tests).
     """
+    from kubecis.privdir import private_dir, private_tempdir
+
     digest = store_hash(data_dir)
-    roots = [root] if root is not None else [cache_root(), Path(tempfile.gettempdir()) / f"kubecis-{os.getuid()}"]
-    last_error: OSError | None = None
+    roots = [root] if root is not None else [cache_root(), Path(tempfile.gettempdir()) / f"kubecis-{os.geteuid()}"]
+    errors: list[str] = []
     for r in roots:
-        final = r / f"bundled-{digest}"
-        if (final / "config.yaml").is_file():
-            return final
+        if r is None:
+            continue
         try:
-            r.mkdir(parents=True, exist_ok=True)
-            tmp = Path(tempfile.mkdtemp(prefix=".bundled-", dir=r))
-            try:
-                work = tmp / "cfg"
-                write_tree(Store(data_dir), work)
-                try:
-                    os.rename(work, final)
-                except OSError:
-                    if not (final / "config.yaml").is_file():  # not a lost race: a real error
-                        raise
-            finally:
-                shutil.rmtree(tmp, ignore_errors=True)
-            return final
+            return _cached_tree(private_dir(r), digest, data_dir)
         except OSError as e:
-            last_error = e
-    raise ConfigError(f"cannot write the bundled benchmark definitions: {last_error}")
+            errors.append(_why(r, e))
+    if root is None:
+        if data_dir in _EPHEMERAL:
+            return _EPHEMERAL[data_dir]
+        try:
+            tmp = private_tempdir("kubecis-bundled-")
+        except OSError as e:
+            errors.append(_why(Path(tempfile.gettempdir()), e))
+        else:
+            atexit.register(shutil.rmtree, tmp, True)
+            _build_tree(data_dir, tmp / "cfg")
+            _EPHEMERAL[data_dir] = tmp / "cfg"
+            return tmp / "cfg"
+    raise ConfigError(f"cannot write the bundled benchmark definitions: {'; '.join(errors)}")
