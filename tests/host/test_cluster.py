@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -212,11 +213,28 @@ def test_tls_variants(fake_api: FakeAPI, tmp_path: Path) -> None:
     cert_data = base64.b64encode(crt.read_bytes()).decode()
     key_data = base64.b64encode(key.read_bytes()).decode()
     before = set(Path("/tmp").iterdir())
-    # client certificate from data (temporary 0600 files, removed), CA from data
+    # client certificate from data (anonymous memory files, never on disk), CA from data
     env = _kubeconfig(tmp_path / "k1", fake_api.url, f"certificate-authority-data: {ca}",
                       f"client-certificate-data: {cert_data}, client-key-data: {key_data}, token: {TOKEN}")
     assert LiveCluster(env).get("/api")[0] == 200
     assert not {p for p in set(Path("/tmp").iterdir()) - before if p.name.startswith("kubecis-")}
+    # without memfd_create: files in a new private (0700) temporary directory, removed afterwards
+    from kubecis import privdir
+
+    made: list[Path] = []
+    real_tempdir = privdir.private_tempdir
+
+    def spy(prefix: str = "kubecis-") -> Path:
+        d = real_tempdir(prefix)
+        assert d.stat().st_mode & 0o777 == 0o700
+        made.append(d)
+        return d
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delattr(os, "memfd_create")
+        mp.setattr(privdir, "private_tempdir", spy)
+        assert LiveCluster(env).get("/api")[0] == 200
+    assert made and not made[0].exists()
     # client certificate and CA from files
     env = _kubeconfig(tmp_path / "k2", fake_api.url, f"certificate-authority: {fake_api.ca}",
                       f"client-certificate: {crt}, client-key: {key}, token: {TOKEN}")

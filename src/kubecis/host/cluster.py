@@ -30,10 +30,9 @@ import base64
 import contextlib
 import json
 import os
-import tempfile
 import urllib.parse
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -76,6 +75,42 @@ class ClusterUnreachable(Exception):
         super().__init__(host)
         self.host = host
         self.url = url
+
+
+@contextlib.contextmanager
+def _secret_files(*contents: bytes) -> Iterator[list[str]]:
+    """Paths OpenSSL can open holding ``contents`` (a client key), seen by no other user and gone afterwards:
+    anonymous memory files (``/proc/self/fd/N``) on Linux, else files in a new private directory (0700)
+    under a temp dir that passes :func:`kubecis.privdir.resolve_trusted`."""
+    if hasattr(os, "memfd_create") and os.path.isdir("/proc/self/fd"):
+        fds: list[int] = []
+        try:
+            for data in contents:
+                fd = os.memfd_create("kubecis-secret", os.MFD_CLOEXEC)
+                fds.append(fd)
+                with os.fdopen(fd, "wb", closefd=False) as f:
+                    f.write(data)
+            yield [f"/proc/self/fd/{fd}" for fd in fds]
+        finally:
+            for fd in fds:
+                os.close(fd)
+        return
+    import shutil
+
+    from kubecis.privdir import private_tempdir
+
+    d = private_tempdir()
+    try:
+        paths = []
+        for i, data in enumerate(contents):
+            path = os.path.join(d, f"{i}.pem")
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            paths.append(path)
+        yield paths
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
 
 
 class NotNative(HostError):
@@ -269,12 +304,7 @@ class LiveCluster:
                 raise HostError(f"cluster: cannot load CA {cfg.ca_file}: {exc}") from None
         try:
             if cfg.cert_data is not None or cfg.key_data is not None:
-                with tempfile.TemporaryDirectory(prefix="kubecis-") as d:
-                    cert, key = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
-                    for p, data in ((cert, cfg.cert_data), (key, cfg.key_data)):
-                        fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                        with os.fdopen(fd, "wb") as f:
-                            f.write(data or b"")
+                with _secret_files(cfg.cert_data or b"", cfg.key_data or b"") as (cert, key):
                     ctx.load_cert_chain(cert, key)
             elif cfg.cert_file and cfg.key_file:
                 ctx.load_cert_chain(cfg.cert_file, cfg.key_file)
