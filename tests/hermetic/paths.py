@@ -5,7 +5,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-COMPAT = (Path(__file__).resolve().parents[2] / ".." / "shared" / "compat" / "kube-bench").resolve()
-CFG = COMPAT / "cfg"
+from tests.shared import CFG, COMPAT
+
+__all__ = ["CFG", "COMPAT", "GOLDEN", "KUBECIS"]
+
 GOLDEN = COMPAT / "integration" / "testdata" / "Expected_output.data"
 KUBECIS = Path(sys.executable).parent / "kubecis"

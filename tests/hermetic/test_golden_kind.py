@@ -16,11 +16,9 @@ import pytest
 
 from .kind import kind_v1_21_1
 from .node import hermetic, run_in_node, skip_unless_hermetic
+from .paths import COMPAT, GOLDEN
 
 pytestmark = hermetic
-
-COMPAT = Path(__file__).resolve().parents[2] / ".." / "shared" / "compat" / "kube-bench"
-GOLDEN = COMPAT / "integration" / "testdata" / "Expected_output.data"
 
 
 def test_kubecis_matches_kube_bench_golden_output_on_kind_node() -> None:
