@@ -8,7 +8,7 @@ import pytest
 
 from kubecis.benchmark.config import Component, Config, NodeSection
 from kubecis.benchmark.loader import parse_controls
-from kubecis.benchmark.variables import discover, find_binary, flag_value, substitute
+from kubecis.benchmark.variables import discover, find_binary, flag_value, substitute, unsafe_reason
 from kubecis.errors import HostError
 from tests.fakes import FakeHost
 
@@ -144,3 +144,95 @@ def test_config_merge_replaces_lists(cfg_dir: Path) -> None:
     assert next(c for c in plain.components if c.name == "apiserver").bins[0] == "kube-apiserver"
     assert base.version_mapping()["1.33"] == "cis-1.12"
     assert base.targets_for("cis-1.12") == ["master", "node", "controlplane", "etcd", "policies"]
+
+
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [
+        ("/var/lib/kubelet/config.yaml", ""),
+        ("/etc/kubernetes/kubelet.conf", ""),
+        ("relative/dir-1_2/a.b:c@d%e+f,g=h", ""),
+        ("/x;touch /tmp/pwned", 'it contains " " ";"'),
+        ("/x$(id)", 'it contains "$" "(" ")"'),
+        ("/x`id`", 'it contains "`"'),
+        ("/x'y", "it contains \"'\""),
+        ('/x"y', 'it contains "\\""'),
+        ("/x\\y", 'it contains "\\\\"'),
+        ("/x\ny", 'it contains "\\n"'),
+        ("/x*", 'it contains "*"'),
+        ("~/x", 'it contains "~"'),
+        ("/kübelet", 'it contains "ü"'),
+        ("/a b", 'it contains " "'),
+        ("-delete", 'it starts with "-"'),
+        ("--help", 'it starts with "-"'),
+    ],
+)
+def test_unsafe_reason(value: str, why: str) -> None:
+    assert unsafe_reason(value).startswith(why) if why else unsafe_reason(value) == ""
+
+
+HOSTILE_CONTROLS = """\
+type: node
+groups:
+  - id: "4"
+    text: "group about $kubeletconf"
+    checks:
+      - id: "4.1"
+        text: "config at $kubeletconf"
+        audit: "/bin/sh -c 'if test -e $kubeletconf; then stat -c %a $kubeletconf; fi'"
+        tests:
+          test_items:
+            - flag: "644"
+        remediation: "chmod 644 $kubeletconf"
+      - id: "4.2"
+        text: "tests only"
+        audit: "echo x"
+        tests:
+          test_items:
+            - flag: "$kubeletconf"
+              set: false
+      - id: "4.3"
+        audit: "stat -c %a $kubeletkubeconfig"
+        tests:
+          test_items:
+            - flag: "600"
+        remediation: "see $kubeletconf"
+"""
+
+
+def test_a_host_value_that_is_not_plain_is_never_substituted() -> None:
+    host = FakeHost(files={"/var/lib/kubelet/config.yaml": b"", "/etc/k.conf": b""})
+    host.add_process(["/usr/bin/kubelet", "--config=/x';touch /tmp/pwned;'", "--kubeconfig=/etc/k.conf"])
+    sec = NodeSection("node", (Component("kubelet", bins=("kubelet",), candidates={
+        "conf": ("/var/lib/kubelet/config.yaml",), "kubeconfig": ("/etc/kubernetes/kubelet.conf",)}),))
+    loaded = parse_controls(HOSTILE_CONTROLS, "node.yaml", "node")
+    d = discover(sec, host)
+    assert "kubelet" not in d.files.get("conf", {})  # no fallback to a candidate either: nothing is guessed
+    c = substitute(loaded.controls, d, loaded.text)
+    by_id = {x.id: x for x in c.checks()}
+    reason = ("$kubeletconf not substituted: the running kubelet's --config is \"/x';touch /tmp/pwned;'\"; "
+              "it contains \" \" \"'\" \";\" (a value from the host is substituted only when made of "
+              "A-Z a-z 0-9 _ . / : @ % + , = -)")
+    assert by_id["4.1"].not_run == reason and by_id["4.2"].not_run == reason
+    assert by_id["4.1"].audit == loaded.controls.checks()[0].audit  # left literal, never pasted
+    assert by_id["4.1"].remediation == "chmod 644 $kubeletconf"
+    assert by_id["4.3"].not_run == "" and by_id["4.3"].audit == "stat -c %a /etc/k.conf"  # the plain value is used
+    assert by_id["4.3"].remediation == "see $kubeletconf"
+    why = next(x.why for x in d.decisions if x.kind == "conf")
+    assert why.startswith("the running kubelet names it with --config; not substituted: it contains")
+
+
+def test_refused_check_is_warn_without_running_anything() -> None:
+    from kubecis.results.model import State
+    from kubecis.results.runner import run_check
+    from tests.fakes import ScriptedExecutor
+
+    host = FakeHost()
+    host.add_process(["/usr/bin/kubelet", "--config=$(reboot)"])
+    sec = NodeSection("node", (Component("kubelet", bins=("kubelet",), candidates={"conf": ("/c",)}),))
+    loaded = parse_controls(HOSTILE_CONTROLS, "node.yaml", "node")
+    check = substitute(loaded.controls, discover(sec, host), loaded.text).checks()[0]
+    ex = ScriptedExecutor()
+    r = run_check(check, ex)
+    assert r.state is State.WARN and r.reason.startswith("$kubeletconf not substituted: the running kubelet's")
+    assert ex.ran == []
