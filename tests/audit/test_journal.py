@@ -28,6 +28,7 @@ from kubecis.host.journal import JournalQuery, JournalUnsupported, _decompress, 
 from kubecis.host.journal_zstd import ZstdError, decompress
 from kubecis.host.rooted import RootedHost
 from kubecis.host.snapshot import RecordingHost, SnapshotHost
+from tests.realtools import AUDIT_TOOLS, why_not_real
 from tests.shared import COMPAT as SHARED_COMPAT
 
 from .journal_fixtures import MID, journal_remote, node_journals, write_journal
@@ -35,9 +36,12 @@ from .journal_fixtures import MID, journal_remote, node_journals, write_journal
 CFG = SHARED_COMPAT / "cfg"
 K3S_SETS = ["cis-1.6-k3s", "k3s-cis-1.7", "k3s-cis-1.8", "k3s-cis-1.9", "k3s-cis-1.23", "k3s-cis-1.24"]
 
+_NO_JOURNAL = journal_remote() is None or shutil.which("journalctl") is None
+_NOT_REAL = "" if _NO_JOURNAL else why_not_real("journalctl", "sh", *AUDIT_TOOLS)
 need_remote = pytest.mark.skipif(
-    journal_remote() is None or shutil.which("journalctl") is None,
-    reason="systemd-journal-remote and journalctl are needed (apt-get install systemd-journal-remote)",
+    _NO_JOURNAL or bool(_NOT_REAL),
+    reason=f"not the real tool: {_NOT_REAL}" if _NOT_REAL
+    else "systemd-journal-remote and journalctl are needed (apt-get install systemd-journal-remote)",
 )
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -15,10 +14,10 @@ from kubecis.audit.native import _EmptyHost
 from kubecis.audit.native.interp import Ctx, Out, Shell, Stream
 from kubecis.audit.native.jq import format_number, run_jq
 from kubecis.audit.native.parser import Unsupported
+from tests.realtools import needs_real, real_tool
 
-JQ = shutil.which("jq")
-needs_jq = pytest.mark.skipif(JQ is None or b"jq-1.6" not in subprocess.run(
-    [JQ or "jq", "--version"], capture_output=True).stdout, reason="jq 1.6 not installed")
+JQ = real_tool("jq")
+needs_jq = needs_real("jq")
 
 _DATA = json.loads((Path(__file__).parent / "test_jq_programs.json").read_text(encoding="utf-8"))
 # every jq invocation (its literal arguments) in the kube-bench and bundled audits

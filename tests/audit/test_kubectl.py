@@ -10,7 +10,6 @@ construct named, decided at run time by ``unsupported_reason`` so they start run
 from __future__ import annotations
 
 import re
-import shutil
 import socket
 import subprocess
 from pathlib import Path
@@ -26,12 +25,13 @@ from kubecis.host.cluster import LiveCluster, RecordingCluster, SnapshotCluster,
 from kubecis.host.live import LiveHost
 from tests.audit import test_kubectl_server as _server
 from tests.audit.test_kubectl_server import FakeAPI
+from tests.realtools import AUDIT_TOOLS, needs_real, real_tool
 from tests.shared import COMPAT as SHARED_COMPAT
 
 fake_api = _server.fake_api  # the module-scoped fixture
 
-KUBECTL = shutil.which("kubectl")
-pytestmark = pytest.mark.skipif(KUBECTL is None, reason="real kubectl not installed")
+KUBECTL = real_tool("kubectl")
+pytestmark = needs_real("kubectl", "sh", *AUDIT_TOOLS)
 
 CFG = SHARED_COMPAT / "cfg"
 SETS = ["cis-1.9", "cis-1.10", "cis-1.11", "cis-1.12", "eks-1.7.0", "eks-1.8.0", "gke-1.9.0", "aks-1.8",
@@ -158,6 +158,7 @@ def env(fake_api: FakeAPI, tmp_path_factory: pytest.TempPathFactory) -> dict[str
     bindir = tmp_path_factory.mktemp("ocbin")
     assert KUBECTL is not None
     (bindir / "oc").symlink_to(KUBECTL)
+    (bindir / "kubectl").symlink_to(KUBECTL)  # the audits' `kubectl` is the one checked to be real
     e = fake_api.env()
     e["PATH"] = f"{bindir}:{e['PATH']}"
     return e

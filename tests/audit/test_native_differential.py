@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from kubecis.audit.native.corpus import distinct, load_corpus
+from tests.realtools import AUDIT_TOOLS, why_not_real
 from tests.shared import COMPAT as SHARED_COMPAT
 
 CFG = SHARED_COMPAT / "cfg"
@@ -73,7 +74,8 @@ def _unshare_available() -> str | None:
     for tool in ("unshare", "gcc", "mount"):
         if shutil.which(tool) is None:
             return f"{tool} not installed"
-    return None
+    why = why_not_real("sh", *AUDIT_TOOLS)  # what the audits run in the node: the host's /bin/sh and tools
+    return f"not the real tool: {why}" if why else None
 
 
 @pytest.fixture(scope="module")

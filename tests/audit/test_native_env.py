@@ -12,6 +12,7 @@ from kubecis.audit.native import NativeExecutor
 from kubecis.host.live import LiveHost
 from kubecis.host.rooted import RootedHost
 from kubecis.host.snapshot import MARKER, RecordingHost, SnapshotHost
+from tests.realtools import needs_real
 
 SCRIPTS = [
     'echo "pod=$KUBECIS_T_POD"',
@@ -31,6 +32,7 @@ def env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("IFS", ":")  # dash ignores an inherited IFS
 
 
+@needs_real("sh")
 @pytest.mark.usefixtures("env")
 @pytest.mark.parametrize("script", SCRIPTS)
 def test_live_native_sees_what_sh_sees(script: str) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -12,9 +11,10 @@ from hypothesis import strategies as st
 
 from kubecis.audit.native import NativeExecutor, unsupported_reason
 from kubecis.host.live import LiveHost
+from tests.realtools import needs_real, real_tool
 
-OPENSSL = shutil.which("openssl")
-pytestmark = pytest.mark.skipif(OPENSSL is None, reason="real openssl not installed")
+OPENSSL = real_tool("openssl")
+pytestmark = needs_real("openssl", "sh")
 
 
 def make_cert(tmp: Path, subj: str, name: str = "c.pem", *, multi: bool = False) -> Path:

@@ -8,6 +8,7 @@ import pytest
 
 from kubecis.audit.native import NativeExecutor
 from kubecis.host.live import LiveHost
+from tests.realtools import needs_real
 
 SCRIPTS = [
     "printf 'a false\\nb true\\nc\\n' | sed -e 's/ false$/ is_compliant: true/' "
@@ -19,6 +20,7 @@ SCRIPTS = [
 ]
 
 
+@needs_real("sh", "sed")
 @pytest.mark.parametrize("script", SCRIPTS)
 def test_same_as_gnu_sed(script: str) -> None:
     real = subprocess.run(["/bin/sh", "-c", script], capture_output=True, text=True, check=False)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 
@@ -12,9 +11,9 @@ from hypothesis import strategies as st
 
 from kubecis.audit.native import NativeExecutor, unsupported_reason
 from kubecis.host.live import LiveHost
+from tests.realtools import AUDIT_TOOLS, needs_real
 
-DASH = os.path.realpath("/bin/sh").endswith("dash")
-needs_dash = pytest.mark.skipif(not DASH, reason="/bin/sh is not dash")
+needs_dash = needs_real("sh", *AUDIT_TOOLS)
 ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
 
 
