@@ -145,3 +145,34 @@ def test_root_never_uses_the_shell(cfg: Path, tmp_path: Path, capsys: pytest.Cap
     rc = main(["run", "-D", str(cfg), "--benchmark", "policy", "--root", str(root), "--allow-shell"])
     assert rc == 2
     assert "cannot check --root or --snapshot" in capsys.readouterr().err
+
+
+def test_auto_executor_announces_before_the_shell_runs_and_never_runs_one_unasked() -> None:
+    from kubecis.audit.base import AuditResult
+    from kubecis.audit.dispatch import ALLOW_SHELL_HINT, AutoExecutor
+    from kubecis.audit.native import NativeExecutor
+    from tests.fakes import FakeHost
+
+    events: list[str] = []
+
+    class Shell:
+        name = "shell"
+
+        def run(self, script: str) -> AuditResult:
+            events.append(f"ran {script!r}")
+            return AuditResult("out\n", 0, "shell")
+
+    script = "# comment\nawk 'BEGIN { print 1 }'\necho more"
+    native = NativeExecutor(FakeHost())
+    declined = AutoExecutor(native, None, hint=ALLOW_SHELL_HINT).run(script)
+    assert declined.not_run.startswith("audit not supported natively: ")
+    assert declined.not_run.endswith("; --allow-shell runs it through /bin/sh") and events == []
+    assert AutoExecutor(native, None).run(script).not_run == native.run(script).not_run  # --root/--snapshot: no hint
+    res = AutoExecutor(native, Shell(), notify=lambda line: events.append(line)).run(script)
+    assert res.output == "out\n" and res.executor == "shell"
+    assert events[0].startswith("running through /bin/sh (audit not supported natively: ")
+    assert events[0].endswith('): "awk \'BEGIN { print 1 }\'" ...')
+    assert events[1] == f"ran {script!r}"  # the notice came first
+    events.clear()
+    assert AutoExecutor(native, Shell(), notify=events.append).run("echo native").output == "native\n"
+    assert events == []  # what runs natively never reaches the shell

@@ -26,10 +26,13 @@ def native_executor(host: Host) -> Executor:
 
 
 def shell_notice(script: str, why: str) -> str:
-    """The line announcing that ``script`` is about to run through /bin/sh (printed before it starts)."""
-    first = script.strip().splitlines()[0] if script.strip() else ""
+    """The line announcing that ``script`` is about to run through /bin/sh (printed before it starts): the
+    reason and the script's first command line (comments skipped), Go-quoted so no control character
+    reaches the terminal."""
+    lines = [line.strip() for line in script.splitlines() if line.strip() and not line.strip().startswith("#")]
+    first = lines[0] if lines else ""
     shown = first if len(first) <= 80 else first[:77] + "..."
-    more = " ..." if len(script.strip().splitlines()) > 1 else ""
+    more = " ..." if len(lines) > 1 else ""
     return f"running through /bin/sh ({why}): {go_quote(shown)}{more}"
 
 
