@@ -4,7 +4,7 @@ stdout and stderr share one pipe (kube-bench uses Go's CombinedOutput), so error
 messages become part of the evaluated text. Unlike kube-bench, an audit that hangs
 is killed after a timeout and one that prints more than ``MAX_OUTPUT_BYTES`` is
 stopped; both become WARN with a reason instead of a hung or exhausted run.
-Only selected with ``--executor shell`` (or ``auto`` on a live host): YAML is data,
+Only selected with ``--executor shell`` (or ``auto --allow-shell`` on a live host): YAML is data,
 and this is the one place where it becomes code.
 """
 
