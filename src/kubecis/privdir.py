@@ -115,13 +115,14 @@ def private_dir(path: str | os.PathLike[str]) -> Path:
     return Path(cur)
 
 
-def check_entry(entry: os.DirEntry[str]) -> None:
+def check_entry(entry: os.DirEntry[str]) -> os.stat_result:
     """One entry of a private tree: a directory or regular file owned by the effective user and not group- or
-    other-writable. Raises :class:`UnsafeDirError`."""
+    other-writable. Returns its ``lstat``; raises :class:`UnsafeDirError`."""
     st = entry.stat(follow_symlinks=False)
     _check_own(entry.path, st, os.geteuid())
     if not (stat.S_ISDIR(st.st_mode) or stat.S_ISREG(st.st_mode)):
         raise UnsafeDirError(f"{entry.path}: neither a directory nor a regular file")
+    return st
 
 
 def private_tempdir(prefix: str = "kubecis-") -> Path:
