@@ -21,10 +21,14 @@ app = typer.Typer(help="Learn seccomp profiles from observed syscalls: learn -> 
 _CMD_HELP = "The command to run, after '--'."
 
 
-def _profile(path: Path) -> Profile:
-    """Load a profile and check every name with libseccomp (one clear error otherwise)."""
+def _profile(path: Path, *, warn: bool = True) -> Profile:
+    """Load a profile and check every name with libseccomp (one clear error otherwise); say loudly when it
+    confines nothing."""
     prof = load(path)
     libseccomp.validate_names(prof, source=str(path))
+    if warn and prof.confines_nothing:
+        sys.stderr.write(f"kubecis seccomp: warning: {path} allows every syscall "
+                         f"(defaultAction {prof.default_action}, no rule restricts one): it confines nothing\n")
     return prof
 
 
@@ -89,11 +93,11 @@ def run_cmd(
     ] = Mode.enforce,
 ) -> None:
     """Run CMD under a profile (enforce) or against it (audit). CMD's exit code passes through."""
-    prof = _profile(profile)
+    prof = _profile(profile, warn=mode is not Mode.enforce)  # enforce refuses it outright
     if not cmd:
         raise SeccompError("missing command: give it after '--', e.g. kubecis seccomp run -p p.json -- CMD")
     if mode is Mode.enforce:
-        raise typer.Exit(runner.enforce(cmd, prof))
+        raise typer.Exit(runner.enforce(cmd, prof, source=str(profile)))
     result = runner.audit(cmd, prof)
     runner.print_audit(result, source=str(profile))
     raise typer.Exit(result.exit_code)

@@ -28,6 +28,10 @@ _PERSONALITY = re.compile(
     r"^(?:\d+(?:<.*?>)?\s+)?\[ Process PID=(?P<pid>\d+) runs in (?P<mode>.+?) mode\. \]"
 )
 _UNKNOWN = re.compile(r"^syscall_(?:0x[0-9a-f]+|\d+)$")
+# "1234<comm> <... execve resumed>) = 0": the second half of an exec strace printed in two lines.
+_RESUMED = re.compile(r"^\d+(?:<.*?>)?\s+<\.\.\. (?P<name>[A-Za-z_][A-Za-z0-9_]*) resumed>")
+_EXECS = frozenset({"execve", "execveat"})
+_RETURNS_0 = re.compile(r"\)\s+= 0\s*$")
 
 #: strace personality names -> OCI arch, per native arch.
 _PERSONALITIES: dict[str, dict[str, str]] = {
@@ -48,6 +52,7 @@ class Observed:
     first: dict[str, tuple[int, str]] = field(default_factory=dict)  # name -> (pid, comm)
     unknown: Counter[str] = field(default_factory=Counter)  # syscall_0x... strace could not name
     arch_first: dict[str, tuple[int, str]] = field(default_factory=dict)  # arch -> first (pid, comm)
+    exec_ok: bool = False  # an execve/execveat returned 0: the command (or a child) really started
 
     def names(self) -> set[str]:
         return {n for c in self.by_arch.values() for n in c}
@@ -71,6 +76,11 @@ def parse_strace(lines: Iterable[str], *, native: str, exec_name: str = "") -> O
     for line in lines:
         m = _SYSCALL.match(line)
         if m is None:
+            rm = _RESUMED.match(line)
+            if rm is not None:
+                if rm.group("name") in _EXECS and _RETURNS_0.search(line):
+                    obs.exec_ok = True
+                continue
             pm = _PERSONALITY.match(line)
             if pm is not None:
                 mode = pm.group("mode")
@@ -81,6 +91,8 @@ def parse_strace(lines: Iterable[str], *, native: str, exec_name: str = "") -> O
         if comm == "strace" and exec_name:
             comm = exec_name  # the first execve happens in strace's child before the exec
         name = m.group("name")
+        if name in _EXECS and _RETURNS_0.search(line):
+            obs.exec_ok = True
         if _UNKNOWN.match(name):
             obs.unknown[name] += 1
             continue
@@ -232,7 +244,16 @@ def run_traced(
             raise SeccompError(f"strace did not produce a trace (exit {exit_code(proc.returncode)}); "
                                "is ptrace allowed here (CAP_SYS_PTRACE, kernel.yama.ptrace_scope)?") from None
     rc = exit_code(proc.returncode)
-    if not {"execve", "execveat"} & observed.names():
+    check_started(cmd, observed, rc)
+    return TracedRun(rc, observed, timed_out)
+
+
+def check_started(cmd: Sequence[str], observed: Observed, rc: int) -> None:
+    """The command must have been traced and must have started (an exec that returned 0); else one clear
+    error, so nothing is written for a command that never ran."""
+    if not _EXECS & observed.names():
         raise SeccompError(f"strace could not trace the command (exit {rc}); is ptrace allowed here "
                            "(CAP_SYS_PTRACE, kernel.yama.ptrace_scope)?")
-    return TracedRun(rc, observed, timed_out)
+    if not observed.exec_ok:
+        raise SeccompError(f"{cmd[0]} never started: its exec failed (exit {rc}); strace's message above says "
+                           "why (a missing interpreter? not a program?)")
