@@ -26,16 +26,21 @@ def learn(cmd: Sequence[str], *, duration: float | None = None, base: Profile | 
     """Trace ``cmd``, add the runtime base set, merge with ``base``; names validated by libseccomp."""
     native = libseccomp.native_arch()
     run = run_traced(cmd, native=native, duration=duration)
-    names = run.observed.names() | RUNTIME_BASE_SET
-    for n in sorted(names):
-        if not libseccomp.syscall_known(n):
-            raise SeccompError(f"strace reported syscall {n!r}, which libseccomp does not know; "
-                               "profile not written")
-    profile = allow_profile(names, {native, *run.observed.by_arch})
+    profile = syscall_profile(run.observed, native)
     if base is not None:
         profile = merge(base, profile)
     libseccomp.validate_names(profile, source="learned profile")
     return LearnResult(run.exit_code, profile, run.observed, run.timed_out)
+
+
+def syscall_profile(observed: Observed, native: str) -> Profile:
+    """The allow-list profile for what was observed, plus the runtime base set."""
+    names = observed.names() | RUNTIME_BASE_SET
+    for n in sorted(names):
+        if not libseccomp.syscall_known(n):
+            raise SeccompError(f"strace reported syscall {n!r}, which libseccomp does not know; "
+                               "profile not written")
+    return allow_profile(names, {native, *observed.by_arch})
 
 
 AUDIT_HINT = "run it with --mode audit to see what it needs"
