@@ -11,6 +11,8 @@ one line on stderr and exits with its ``exit_code``. Anything else is a bug.
     ├── AuditError               an executor could not run at all
     ├── OutputError              the report cannot be written
     └── UsageError               bad flag combination (exit 2)
+
+    Terminated (a BaseException) SIGTERM arrived: unwinds like KeyboardInterrupt (exit 143)
 """
 
 from __future__ import annotations
@@ -55,3 +57,7 @@ class OutputError(KubecisError):
 
 class UsageError(KubecisError):
     exit_code = 2
+
+
+class Terminated(BaseException):
+    """SIGTERM: raised by the CLI's signal handler so that cleanup runs (never caught as an ordinary error)."""

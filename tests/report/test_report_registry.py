@@ -22,7 +22,7 @@ def test_options_defaults_and_frozen():
     opts = ReportOptions()
     assert dataclasses.asdict(opts) == {
         "no_results": False, "no_remediations": False, "no_summary": False, "no_totals": False,
-        "include_test_output": False, "color": False,
+        "include_test_output": False, "color": False, "escape_controls": False,
     }
     with pytest.raises(dataclasses.FrozenInstanceError):
         opts.color = True  # type: ignore[misc]

@@ -60,6 +60,14 @@ class ShellExecutor:
             )
         except OSError as e:
             return AuditResult("", 127, self.name, not_run=f"cannot start {self.shell}: {e.strerror or e}")
+        try:
+            return self._collect(proc, script)
+        except BaseException:  # Ctrl-C, SIGTERM (kubecis.errors.Terminated): the audit's whole group goes too
+            _kill_group(proc)
+            proc.wait()
+            raise
+
+    def _collect(self, proc: subprocess.Popen[bytes], script: str) -> AuditResult:
         assert proc.stdin is not None and proc.stdout is not None
         try:
             proc.stdin.write(script.encode("utf-8", "surrogateescape"))

@@ -25,6 +25,27 @@ from kubecis.host.base import Host, NotInSnapshot
 
 DEFAULT_UNKNOWN = "1.18"  # kube-bench's stop value for the decrementing lookup (§5.4)
 
+# What a version_mapping key looks like: 1.33, 1.33.2, eks-1.8.0, ocp-4.13, cis-1.24-microk8s, v1.33.1+k3s1.
+# Numeric fields are short so the decrementing lookup stays bounded (at most 10,000 steps).
+_VERSION_RX = re.compile(r"[A-Za-z0-9][A-Za-z0-9+_-]{0,31}(?:\.[A-Za-z0-9+_-]{1,32}){0,4}")
+_MAX_DIGITS = 4
+
+
+def check_version_string(value: str) -> str:
+    """``value`` if it can be a Kubernetes version or version_mapping key, else :class:`UsageError`."""
+    if value == "":
+        return value
+    if len(value) > 64 or not _VERSION_RX.fullmatch(value):
+        raise UsageError(f"{_shown(value)} is not a Kubernetes version (expected X.Y such as 1.33, or a "
+                         "version_mapping key such as eks-1.8.0)")
+    if any(len(run) > _MAX_DIGITS for run in re.findall(r"\d+", value)):
+        raise UsageError(f"{_shown(value)} is not a Kubernetes version (a number has more than {_MAX_DIGITS} digits)")
+    return value
+
+
+def _shown(value: str) -> str:
+    return repr(value if len(value) <= 40 else value[:37] + "...")
+
 # Files whose `image:` tag tells the control plane's version.
 MANIFESTS = (
     "/etc/kubernetes/manifests/kube-apiserver.yaml",
@@ -233,6 +254,7 @@ def select_benchmark(
     if benchmark:
         return Selection(benchmark, "none", [f"--benchmark {benchmark} given: using it as is"])
     if version:
+        check_version_string(version)
         sel = Selection("", "none")
         sel.benchmark = map_version(version_mapping(), version, sel.steps, sel.warnings, "--version")
         return sel

@@ -2,27 +2,29 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated
+import argparse
 
-import typer
-
-from kubecis.cli.common import resolve_config_dir
-
-app = typer.Typer(help="Inspect benchmark audits.", no_args_is_help=True)
+from kubecis.cli import args as a
+from kubecis.cli.common import echo
 
 
-@app.command("coverage")
-def coverage_cmd(
-    names: Annotated[list[str], typer.Argument(help="Benchmark set names, e.g. cis-1.12.")],
-    config_dir: Annotated[Path | None, typer.Option("--config-dir", "-D", help="Benchmark definitions root.")] = None,
-) -> int:
-    """List the distinct audits of automated checks that the native executor does not support."""
+def build(p: argparse.ArgumentParser, name: str) -> None:
+    sub = p.add_subparsers(title="commands", metavar="COMMAND", dest="subcommand")
+    c = sub.add_parser("coverage", help="list the audits of automated checks the native executor does not support",
+                       description="List the distinct audits of automated checks that the native executor does "
+                                   "not support, and the share it does.")
+    c.add_argument("names", nargs="+", metavar="NAME", help="benchmark set names, e.g. cis-1.12")
+    a.add_config_dir(c)
+    c.set_defaults(handler=coverage_cmd)
+
+
+def coverage_cmd(ns: argparse.Namespace) -> int:
     from kubecis.audit.native.corpus import load_corpus
     from kubecis.audit.native.coverage import coverage
+    from kubecis.cli.common import resolve_config_dir
 
     where: dict[str, list[str]] = {}
-    for e in load_corpus(resolve_config_dir(config_dir), names):
+    for e in load_corpus(resolve_config_dir(ns.config_dir), ns.names):
         if e.automated:
             where.setdefault(e.script, []).append(f"{e.benchmark}:{e.target}/{e.check_id}")
     supported, total, unsupported = coverage(where)
@@ -30,8 +32,8 @@ def coverage_cmd(
         first = script.strip().splitlines()[0]
         places = where[script]
         more = f" (+{len(places) - 1} more)" if len(places) > 1 else ""
-        typer.echo(f"{places[0]}{more}: {reason}")
-        typer.echo(f"    {first[:150]}")
+        echo(f"{places[0]}{more}: {reason}")
+        echo(f"    {first[:150]}")
     pct = 100.0 * supported / total if total else 100.0
-    typer.echo(f"natively supported: {supported}/{total} audits ({pct:.1f}%)")
+    echo(f"natively supported: {supported}/{total} audits ({pct:.1f}%)")
     return 0

@@ -7,26 +7,46 @@ bundled with kubecis (materialised as a kube-bench directory, see :mod:`kubecis.
 
 from __future__ import annotations
 
+import argparse
 import re
 import sys
 from pathlib import Path
-from typing import Annotated
-
-import typer
 
 from kubecis.benchmark import bundled
 from kubecis.benchmark.config import Config
 from kubecis.benchmark.loader import Diagnostic, load_controls
 from kubecis.benchmark.model import Check, Controls
-from kubecis.cli.common import resolve_config_dir
+from kubecis.cli import args as a
+from kubecis.cli.common import echo, resolve_config_dir
 from kubecis.errors import ConfigError, KubecisError, LoadError
 
-app = typer.Typer(help="List and validate benchmark sets.", no_args_is_help=True)
 
-ConfigDirOpt = Annotated[
-    Path | None,
-    typer.Option("--config-dir", "-D", help="Root of kube-bench style benchmark directories."),
-]
+def build(p: argparse.ArgumentParser, name: str) -> None:
+    sub = p.add_subparsers(title="commands", metavar="COMMAND", dest="subcommand")
+    c = sub.add_parser("list", help="list the benchmark sets, their targets and mapped Kubernetes versions",
+                       description="List the benchmark sets, their targets and the Kubernetes versions mapped to them.")
+    a.add_config_dir(c)
+    c.set_defaults(handler=list_cmd)
+    c = sub.add_parser("validate", help="load every controls file of the named sets; exit 0 only if well-formed",
+                       description="Load every controls file of the named sets; exit 0 only if all are well-formed. "
+                                   "Errors name the file and line.")
+    c.add_argument("names", nargs="+", metavar="NAME", help="benchmark set names, e.g. cis-1.12")
+    a.add_config_dir(c)
+    c.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    c.set_defaults(handler=validate_cmd)
+    c = sub.add_parser("show", help="print a set's outline, or one check",
+                       description="Print a set's outline, or one check: title, audit, tests and remediation.")
+    c.add_argument("name", metavar="NAME", help="benchmark set, e.g. cis-1.12")
+    c.add_argument("check_id", nargs="?", metavar="ID", help="a check id, e.g. 1.2.5; omit for the outline")
+    a.add_config_dir(c)
+    c.set_defaults(handler=show_cmd)
+    c = sub.add_parser("diff", help="list checks added, removed or changed between two sets",
+                       description="List checks added, removed or changed (title, type, scored, tests, audit, "
+                                   "remediation) by check id.")
+    c.add_argument("old", metavar="OLD", help="the older set, e.g. cis-1.11")
+    c.add_argument("new", metavar="NEW", help="the newer set, e.g. cis-1.12")
+    a.add_config_dir(c)
+    c.set_defaults(handler=diff_cmd)
 
 
 def config_dir_or_bundled(config_dir: Path | None) -> Path:
@@ -39,10 +59,9 @@ def config_dir_or_bundled(config_dir: Path | None) -> Path:
         return bundled.materialise()
 
 
-@app.command("list")
-def list_cmd(config_dir: ConfigDirOpt = None) -> int:
+def list_cmd(ns: argparse.Namespace) -> int:
     """List the benchmark sets, their targets and the Kubernetes versions mapped to them."""
-    cfg = Config.load(config_dir_or_bundled(config_dir))
+    cfg = Config.load(config_dir_or_bundled(ns.config_dir))
     try:
         tmap = cfg.target_mapping()
     except KubecisError:
@@ -58,7 +77,7 @@ def list_cmd(config_dir: ConfigDirOpt = None) -> int:
     for name in cfg.benchmarks():
         versions = ", ".join(by_bench.get(name, [])) or "-"
         targets = ",".join(tmap.get(name, [])) or "(no target_mapping entry)"
-        typer.echo(f"{name:<28} targets: {targets:<55} kubernetes: {versions}")
+        echo(f"{name:<28} targets: {targets:<55} kubernetes: {versions}")
     return 0
 
 
@@ -126,16 +145,12 @@ def validate_set(cfg: Config, name: str) -> tuple[list[str], list[str], int]:
     return errors, warnings, n
 
 
-@app.command("validate")
-def validate_cmd(
-    names: Annotated[list[str], typer.Argument(help="Benchmark set names, e.g. cis-1.12.")],
-    config_dir: ConfigDirOpt = None,
-    strict: Annotated[bool, typer.Option("--strict", help="Treat warnings as errors.")] = False,
-) -> int:
+def validate_cmd(ns: argparse.Namespace) -> int:
     """Load every controls file of the named sets; exit 0 only if all are well-formed."""
-    cfg = Config.load(config_dir_or_bundled(config_dir))
+    cfg = Config.load(config_dir_or_bundled(ns.config_dir))
+    strict: bool = ns.strict
     failed = False
-    for name in names:
+    for name in ns.names:
         errors, warnings, n = validate_set(cfg, name)
         for w in warnings:
             sys.stderr.write(f"warning: {w}\n")
@@ -144,7 +159,7 @@ def validate_cmd(
         bad = bool(errors) or (strict and bool(warnings))
         failed |= bad
         status = "FAILED" if bad else "ok"
-        typer.echo(f"{name}: {status} ({n} checks, {len(errors)} errors, {len(warnings)} warnings)")
+        echo(f"{name}: {status} ({n} checks, {len(errors)} errors, {len(warnings)} warnings)")
     return 1 if failed else 0
 
 
@@ -185,36 +200,33 @@ def check_kind(c: Check) -> str:
     return t if t else ("automated" if c.tests and c.tests.items else "no tests")
 
 
-@app.command("show")
-def show_cmd(
-    name: Annotated[str, typer.Argument(help="Benchmark set, e.g. cis-1.12.")],
-    check_id: Annotated[str | None, typer.Argument(help="A check id, e.g. 1.2.5; omit for the outline.")] = None,
-    config_dir: ConfigDirOpt = None,
-) -> int:
+def show_cmd(ns: argparse.Namespace) -> int:
     """Print a set's outline, or one check: title, audit, tests and remediation."""
-    sets = load_set(name, config_dir)
+    name: str = ns.name
+    check_id: str | None = ns.check_id
+    sets = load_set(name, ns.config_dir)
     if check_id is None:
         for t, ctl in sets.items():
-            typer.echo(f"{t}: {ctl.id} {ctl.text} ({len(ctl.checks())} checks)")
+            echo(f"{t}: {ctl.id} {ctl.text} ({len(ctl.checks())} checks)")
             for g in ctl.groups:
-                typer.echo(f"  {g.id} {g.text}")
+                echo(f"  {g.id} {g.text}")
                 for c in g.checks:
-                    typer.echo(f"    {c.id:<8} [{check_kind(c)}{', scored' if c.scored else ''}] {c.text}")
+                    echo(f"    {c.id:<8} [{check_kind(c)}{', scored' if c.scored else ''}] {c.text}")
         return 0
     for t, ctl in sets.items():
         for c in ctl.checks():
             if c.id == check_id:
-                typer.echo(f"{c.id} ({name}/{t}) {c.text}")
-                typer.echo(f"type: {check_kind(c)}; scored: {str(c.scored).lower()}"
+                echo(f"{c.id} ({name}/{t}) {c.text}")
+                echo(f"type: {check_kind(c)}; scored: {str(c.scored).lower()}"
                            f"{'; use_multiple_values' if c.use_multiple_values else ''}")
                 for label, text in (("audit", c.audit), ("audit_config", c.audit_config), ("audit_env", c.audit_env)):
                     if text.strip():
-                        typer.echo(f"{label}:")
-                        typer.echo("\n".join("  " + line for line in text.strip().splitlines()))
-                typer.echo("tests:")
-                typer.echo("\n".join("  " + line for line in format_tests(c)))
-                typer.echo("remediation:")
-                typer.echo("  " + c.remediation.strip())
+                        echo(f"{label}:")
+                        echo("\n".join("  " + line for line in text.strip().splitlines()))
+                echo("tests:")
+                echo("\n".join("  " + line for line in format_tests(c)))
+                echo("remediation:")
+                echo("  " + c.remediation.strip())
                 return 0
     raise KubecisError(f"no check {check_id!r} in {name}")
 
@@ -247,15 +259,12 @@ def diff_sets(a: dict[str, Controls], b: dict[str, Controls]) -> list[str]:
     return out
 
 
-@app.command("diff")
-def diff_cmd(
-    old: Annotated[str, typer.Argument(help="The older set, e.g. cis-1.11.")],
-    new: Annotated[str, typer.Argument(help="The newer set, e.g. cis-1.12.")],
-    config_dir: ConfigDirOpt = None,
-) -> int:
+def diff_cmd(ns: argparse.Namespace) -> int:
     """List checks added, removed or changed (title, type, scored, tests, audit, remediation) by check id."""
-    lines = diff_sets(load_set(old, config_dir), load_set(new, config_dir))
-    typer.echo(f"{old} -> {new}: {len(lines)} difference{'s' if len(lines) != 1 else ''}")
+    old: str = ns.old
+    new: str = ns.new
+    lines = diff_sets(load_set(old, ns.config_dir), load_set(new, ns.config_dir))
+    echo(f"{old} -> {new}: {len(lines)} difference{'s' if len(lines) != 1 else ''}")
     for line in lines:
-        typer.echo(line)
+        echo(line)
     return 0

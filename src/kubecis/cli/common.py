@@ -1,16 +1,19 @@
-"""Pieces several subcommands share: config-dir resolution, host and executor construction."""
+"""Pieces several subcommands share: config-dir resolution, host and executor construction, output."""
 
 from __future__ import annotations
 
 import os
+import stat
+import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from kubecis.audit.base import Executor
-from kubecis.audit.shell import ShellExecutor
 from kubecis.errors import ConfigError, HostError, OutputError, UsageError
-from kubecis.host.base import Host
-from kubecis.host.cluster import Cluster
-from kubecis.host.live import LiveHost
+
+if TYPE_CHECKING:
+    from kubecis.audit.base import Executor
+    from kubecis.host.base import Host
+    from kubecis.host.cluster import Cluster
 
 # kube-bench's default: ./cfg relative to the working directory.
 KUBE_BENCH_DEFAULT_DIR = Path("cfg")
@@ -34,14 +37,54 @@ def resolve_config_dir(config_dir: Path | None) -> Path:
     return materialise()
 
 
+def echo(text: str = "") -> None:
+    """One line on stdout; on a terminal, control characters from data are shown escaped."""
+    if _isatty(sys.stdout):
+        from kubecis.report.color import escape_controls
+
+        text = escape_controls(text)
+    sys.stdout.write(text + "\n")
+
+
+def _isatty(stream: object) -> bool:
+    try:
+        return bool(getattr(stream, "isatty", lambda: False)())
+    except (OSError, ValueError):
+        return False
+
+
 def check_output_path(path: Path, flag: str = "--outputfile") -> None:
-    """Fail before running anything if the output cannot be written there."""
+    """Fail before running anything if the output cannot be written there.
+
+    Outputs are replaced atomically (temp file + rename), so only a regular file (or a new name) is accepted:
+    a device (/dev/full), FIFO or socket would be replaced by a file, and a symbolic link would be replaced
+    (or, followed, let whoever planted it choose what a root process overwrites).
+    """
     parent = path.parent if str(path.parent) else Path(".")
-    if path.is_dir():
-        raise OutputError(f"{flag} {path}: is a directory")
-    if not parent.is_dir():
-        raise OutputError(f"{flag} {path}: directory {parent} does not exist")
-    if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        st = None
+    except NotADirectoryError:
+        raise OutputError(f"{flag} {path}: a parent is not a directory") from None
+    except OSError as e:
+        raise OutputError(f"{flag} {path}: {e.strerror or e}") from None
+    if st is not None:
+        if stat.S_ISLNK(st.st_mode):
+            raise OutputError(f"{flag} {path}: is a symbolic link; give the path of the file itself")
+        if stat.S_ISDIR(st.st_mode):
+            raise OutputError(f"{flag} {path}: is a directory")
+        if not stat.S_ISREG(st.st_mode):
+            raise OutputError(f"{flag} {path}: not a regular file (a device, FIFO or socket is never replaced)")
+    try:
+        pst = os.stat(parent)
+    except FileNotFoundError:
+        raise OutputError(f"{flag} {path}: directory {parent} does not exist") from None
+    except OSError as e:
+        raise OutputError(f"{flag} {path}: directory {parent}: {e.strerror or e}") from None
+    if not stat.S_ISDIR(pst.st_mode):
+        raise OutputError(f"{flag} {path}: {parent} is not a directory")
+    if not os.access(parent, os.W_OK | os.X_OK) or (st is not None and not os.access(path, os.W_OK)):
         raise OutputError(f"{flag} {path}: permission denied")
 
 
@@ -49,6 +92,8 @@ def build_host(*, root: Path | None = None, snapshot: Path | None = None) -> tup
     """The host to check and whether it is this live machine."""
     if root is not None and snapshot is not None:
         raise UsageError("--root and --snapshot cannot be used together")
+    from kubecis.host.live import LiveHost
+
     if root is not None:
         from kubecis.host.rooted import RootedHost
 
@@ -68,6 +113,8 @@ def build_host(*, root: Path | None = None, snapshot: Path | None = None) -> tup
 
 def make_executor(kind: str, host: Host, *, live: bool, timeout: float) -> Executor:
     """shell: the real /bin/sh (live host only); native: in-process; auto: native, shell fallback when live."""
+    from kubecis.audit.shell import ShellExecutor
+
     if kind == "shell":
         if not live:
             raise UsageError("--executor shell runs audits on this machine; it cannot check --root or --snapshot")

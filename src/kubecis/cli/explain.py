@@ -2,37 +2,36 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated
+import argparse
 
-import typer
-
-from kubecis.benchmark.variables import describe
-from kubecis.cli.common import build_host, resolve_config_dir
-from kubecis.engine import PlanRequest, make_plan
-from kubecis.results.runner import parse_id_list
+from kubecis.cli import args as a
+from kubecis.cli.common import echo
 
 
-def explain(
-    targets: Annotated[str, typer.Option("--targets", "-s", help="Comma-separated targets (default: detect).")] = "",
-    config_dir: Annotated[Path | None, typer.Option("--config-dir", "-D", help="Benchmark definitions root.")] = None,
-    benchmark: Annotated[str, typer.Option("--benchmark", help="Benchmark name.")] = "",
-    version: Annotated[str, typer.Option("--version", envvar="KUBE_BENCH_VERSION",
-                                         help="Kubernetes version X.Y.")] = "",
-    root: Annotated[Path | None, typer.Option("--root", help="A node mounted at this directory.")] = None,
-    snapshot: Annotated[Path | None, typer.Option("--snapshot", help="A recorded snapshot.")] = None,
-    candidates_only: Annotated[bool, typer.Option(
-        "--candidates-only", help="Use kube-bench's candidate rule only (ignore command-line paths).")] = False,
-) -> int:
-    """Print the benchmark choice, node-role detection and every discovered binary and file, with reasons."""
-    host, live = build_host(root=root, snapshot=snapshot)
-    cfg_dir = resolve_config_dir(config_dir)
+def build(p: argparse.ArgumentParser, name: str) -> None:
+    p.description = ("Print the benchmark choice, node-role detection and every discovered binary and file, with "
+                     "reasons, without running a single audit.")
+    a.add_selection(p)
+    a.add_host(p)
+    p.add_argument("--candidates-only", action="store_true",
+                   help="use kube-bench's candidate rule only (ignore command-line paths)")
+    p.set_defaults(handler=explain)
+
+
+def explain(ns: argparse.Namespace) -> int:
+    from kubecis.benchmark.variables import describe
+    from kubecis.cli.common import build_host, resolve_config_dir
+    from kubecis.engine import PlanRequest, make_plan
+    from kubecis.results.runner import parse_id_list
+
+    host, live = build_host(root=ns.root, snapshot=ns.snapshot)
+    cfg_dir = resolve_config_dir(ns.config_dir)
     plan = make_plan(
-        PlanRequest(cfg_dir, benchmark, version, tuple(parse_id_list(targets)),
-                    use_cmdline_paths=not candidates_only, allow_tools=live),
+        PlanRequest(cfg_dir, ns.benchmark, ns.version, tuple(parse_id_list(ns.targets)),
+                    use_cmdline_paths=not ns.candidates_only, allow_tools=live),
         host,
     )
-    out = typer.echo
+    out = echo
     out(f"host: {host.name}")
     out(f"config dir: {cfg_dir}")
     out("benchmark:")

@@ -1,218 +1,210 @@
-"""`kubecis run` (and the `master` / `node` shortcuts): kube-bench's run, with kube-bench's flags."""
+"""`kubecis run` (and the `master` / `node` shortcuts and `demo`): kube-bench's run, with kube-bench's flags."""
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 import tempfile
-from enum import StrEnum
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Annotated
 
-import typer
-
-from kubecis.cli.common import build_host, check_output_path, make_executor, resolve_config_dir
-from kubecis.engine import PlanRequest, make_plan, run_plan
+from kubecis.cli import args as a
 from kubecis.errors import OutputError, UsageError
-from kubecis.report import ReportOptions, color_enabled, render
-from kubecis.results.runner import Filters, parse_id_list
+
+EXECUTORS = ("auto", "native", "shell")
+DISCOVERY = ("process", "candidates")
 
 
-class ExecutorChoice(StrEnum):
-    auto = "auto"
-    native = "native"
-    shell = "shell"
+@dataclass(frozen=True, slots=True)
+class RunOptions:
+    """Everything one `kubecis run` needs, as parsed from its command line."""
+
+    targets: tuple[str, ...] = ()  # empty: detect the node's roles
+    config_dir: Path | None = None
+    benchmark: str = ""
+    version: str = ""
+    check: str = ""
+    group: str = ""
+    skip: str = ""
+    scored: bool = True
+    unscored: bool = True
+    fmt: str = "text"  # text, json, junit
+    outputfile: Path | None = None
+    noremediations: bool = False
+    noresults: bool = False
+    nosummary: bool = False
+    nototals: bool = False
+    include_test_output: bool = False
+    exit_code: int = 0
+    executor: str = "auto"
+    root: Path | None = None
+    snapshot: Path | None = None
+    timeout: float = 30.0
+    discovery: str = "process"
 
 
-class Discovery(StrEnum):
-    process = "process"
-    candidates = "candidates"
-
-
-ConfigDirOpt = Annotated[
-    Path | None,
-    typer.Option("--config-dir", "-D", help="Root of kube-bench style benchmark directories (holds config.yaml)."),
-]
-BenchmarkOpt = Annotated[str, typer.Option("--benchmark", help="Benchmark to run, e.g. cis-1.12 (no mapping).")]
-VersionOpt = Annotated[
-    str,
-    typer.Option("--version", envvar="KUBE_BENCH_VERSION",
-                 help="Kubernetes version X.Y, mapped to a benchmark (env KUBE_BENCH_VERSION)."),
-]
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temp file + rename: never a half-written report."""
+def write_atomic(path: Path, text: str, flag: str = "--outputfile") -> None:
+    """Write ``text`` to ``path`` via a temp file + rename: never a half-written report, even on Ctrl-C."""
     parent = path.parent if str(path.parent) else Path(".")
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=parent)
     except OSError as e:
-        raise OutputError(f"--outputfile {path}: {e.strerror or e}") from None
+        raise OutputError(f"{flag} {path}: {e.strerror or e}") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8", errors="surrogateescape") as f:
             f.write(text)
         os.replace(tmp, path)
     except OSError as e:
         Path(tmp).unlink(missing_ok=True)
-        raise OutputError(f"--outputfile {path}: {e.strerror or e}") from None
+        raise OutputError(f"{flag} {path}: {e.strerror or e}") from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
-def do_run(
-    *,
-    targets: tuple[str, ...],
-    config_dir: Path | None,
-    benchmark: str,
-    version: str,
-    check: str,
-    group: str,
-    skip: str,
-    scored: bool,
-    unscored: bool,
-    json_out: bool,
-    junit_out: bool,
-    outputfile: Path | None,
-    noremediations: bool,
-    noresults: bool,
-    nosummary: bool,
-    nototals: bool,
-    include_test_output: bool,
-    exit_code: int,
-    executor: ExecutorChoice,
-    root: Path | None,
-    snapshot: Path | None,
-    timeout: float,
-    discovery: Discovery,
-) -> int:
+def do_run(opts: RunOptions) -> int:
+    from kubecis.cli.common import build_host, check_output_path, make_executor, resolve_config_dir
+    from kubecis.engine import PlanRequest, make_plan, run_plan
+    from kubecis.report import ReportOptions, color_enabled, render
+    from kubecis.results.runner import Filters, parse_id_list
+
     filters = Filters(
-        checks=tuple(parse_id_list(check)),
-        groups=tuple(parse_id_list(group)),
-        skip=tuple(parse_id_list(skip)) if skip else (),
-        scored=scored,
-        unscored=unscored,
+        checks=tuple(parse_id_list(opts.check)),
+        groups=tuple(parse_id_list(opts.group)),
+        skip=tuple(parse_id_list(opts.skip)) if opts.skip else (),
+        scored=opts.scored,
+        unscored=opts.unscored,
     )
-    if outputfile is not None:
-        check_output_path(outputfile)
-    host, live = build_host(root=root, snapshot=snapshot)
-    cfg_dir = resolve_config_dir(config_dir)
+    if opts.outputfile is not None:
+        check_output_path(opts.outputfile)
+    host, live = build_host(root=opts.root, snapshot=opts.snapshot)
+    cfg_dir = resolve_config_dir(opts.config_dir)
     plan = make_plan(
         PlanRequest(
             config_dir=cfg_dir,
-            benchmark=benchmark,
-            version=version,
-            targets=targets,
-            use_cmdline_paths=discovery is Discovery.process,
-            allow_tools=live and executor is not ExecutorChoice.native,
+            benchmark=opts.benchmark,
+            version=opts.version,
+            targets=opts.targets,
+            use_cmdline_paths=opts.discovery == "process",
+            allow_tools=live and opts.executor != "native",
         ),
         host,
     )
     for warning in plan.selection.warnings:
         sys.stderr.write(f"kubecis: warning: {warning}\n")
-    ex = make_executor(executor.value, host, live=live, timeout=timeout)
+    ex = make_executor(opts.executor, host, live=live, timeout=opts.timeout)
     result = run_plan(plan, ex, filters)
-    fmt = "junit" if junit_out else "json" if json_out else "text"
+    to_terminal = opts.outputfile is None and _isatty(sys.stdout)
     options = ReportOptions(
-        no_results=noresults,
-        no_remediations=noremediations,
-        no_summary=nosummary,
-        no_totals=nototals,
-        include_test_output=include_test_output,
-        color=fmt == "text" and outputfile is None and color_enabled(sys.stdout),
+        no_results=opts.noresults,
+        no_remediations=opts.noremediations,
+        no_summary=opts.nosummary,
+        no_totals=opts.nototals,
+        include_test_output=opts.include_test_output,
+        color=opts.fmt == "text" and opts.outputfile is None and color_enabled(sys.stdout),
+        escape_controls=opts.fmt == "text" and to_terminal,
     )
-    text = render(fmt, result, options)
-    if outputfile is not None:
-        write_atomic(outputfile, text)
+    text = render(opts.fmt, result, options)
+    if opts.outputfile is not None:
+        write_atomic(opts.outputfile, text)
     else:
         sys.stdout.write(text)
         sys.stdout.flush()
-    if executor is ExecutorChoice.auto:
+    if opts.executor == "auto":
         via_shell = [c.id for cr in result.controls for g in cr.groups for c in g.checks if c.executor == "shell"]
         if via_shell:
             sys.stderr.write(f"kubecis: {len(via_shell)} checks ran through /bin/sh (audit not supported "
                              f"natively): {', '.join(via_shell)}\n")
-    if exit_code and result.totals.fail > 0:
-        return exit_code
+    if opts.exit_code and result.totals.fail > 0:
+        return opts.exit_code
     return 0
 
 
-def register(app: typer.Typer) -> None:
-    """Add `run`, `master` and `node` to the app."""
+def _isatty(stream: object) -> bool:
+    try:
+        return bool(getattr(stream, "isatty", lambda: False)())
+    except (OSError, ValueError):
+        return False
 
-    def make(name: str, fixed_targets: tuple[str, ...] | None, help_text: str) -> None:
-        @app.command(name, help=help_text)
-        def _cmd(
-            targets: Annotated[
-                str,
-                typer.Option("--targets", "-s",
-                             help="Comma-separated targets (master,controlplane,etcd,node,policies,"
-                                  "managedservices). Default: detect the node's roles like kube-bench."),
-            ] = "",
-            config_dir: ConfigDirOpt = None,
-            benchmark: BenchmarkOpt = "",
-            version: VersionOpt = "",
-            check: Annotated[str, typer.Option("--check", "-c", help="Only these check ids (comma-separated).")] = "",
-            group: Annotated[str, typer.Option("--group", "-g", help="Only these group ids (comma-separated).")] = "",
-            skip: Annotated[str, typer.Option("--skip", help="Check or group ids to skip (reported as INFO).")] = "",
-            scored: Annotated[bool, typer.Option("--scored/--no-scored",
-                                                 help="Include scored checks (--scored=false works too).")] = True,
-            unscored: Annotated[bool, typer.Option("--unscored/--no-unscored",
-                                                   help="Include unscored checks.")] = True,
-            json_out: Annotated[bool, typer.Option("--json", help="kube-bench JSON output.")] = False,
-            junit_out: Annotated[bool, typer.Option("--junit", help="JUnit XML output.")] = False,
-            outputfile: Annotated[Path | None, typer.Option("--outputfile",
-                                                            help="Write the report to this file (atomically).")] = None,
-            noremediations: Annotated[bool, typer.Option("--noremediations",
-                                                         help="Text: omit the remediations.")] = False,
-            noresults: Annotated[bool, typer.Option("--noresults", help="Text: omit per-check lines.")] = False,
-            nosummary: Annotated[bool, typer.Option("--nosummary", help="Text: omit per-target summaries.")] = False,
-            nototals: Annotated[bool, typer.Option("--nototals",
-                                                   help="Omit the total summary (JSON: bare array).")] = False,
-            include_test_output: Annotated[bool, typer.Option(
-                "--include-test-output", help="Text: print audit output under FAIL lines.")] = False,
-            exit_code: Annotated[int, typer.Option("--exit-code", help="Exit status when any check FAILs.")] = 0,
-            executor: Annotated[ExecutorChoice, typer.Option(
-                "--executor",
-                help="auto: native where supported, else the real shell (live host only); "
-                     "native: never start a process; shell: every audit through /bin/sh like kube-bench.")
-            ] = ExecutorChoice.auto,
-            root: Annotated[Path | None, typer.Option("--root",
-                                                     help="Check a node mounted at this directory.")] = None,
-            snapshot: Annotated[Path | None, typer.Option("--snapshot",
-                                                          help="Replay a recorded snapshot file.")] = None,
-            timeout: Annotated[float, typer.Option("--timeout", min=0.1,
-                                                   help="Seconds before an audit is stopped (WARN).")] = 30.0,
-            discovery: Annotated[Discovery, typer.Option(
-                "--discovery",
-                help="process: config paths named on a running component's command line win "
-                     "(fixes kube-bench #1256); candidates: kube-bench's first-existing-candidate rule only.")
-            ] = Discovery.process,
-        ) -> int:
-            if fixed_targets is not None and targets:
-                raise UsageError(f"`kubecis {name}` runs {fixed_targets[0]} only; use `kubecis run --targets`")
-            t = fixed_targets if fixed_targets is not None else tuple(parse_id_list(targets))
-            return do_run(
-                targets=t, config_dir=config_dir, benchmark=benchmark, version=version, check=check,
-                group=group, skip=skip, scored=scored, unscored=unscored, json_out=json_out,
-                junit_out=junit_out, outputfile=outputfile, noremediations=noremediations,
-                noresults=noresults, nosummary=nosummary, nototals=nototals,
-                include_test_output=include_test_output, exit_code=exit_code, executor=executor,
-                root=root, snapshot=snapshot, timeout=timeout, discovery=discovery,
-            )
 
-    @app.command("demo")
-    def demo(
-        json_out: Annotated[bool, typer.Option("--json", help="kube-bench JSON output.")] = False,
-    ) -> int:
-        """Show a real report without a cluster: replay the bundled example node (same as `run --snapshot example`)."""
-        from kubecis.benchmark.bundled import materialise
+# ---- command line ---------------------------------------------------------------------------------------
+_SHORTCUTS = {"master": ("master",), "node": ("node",)}
 
-        return do_run(  # always the bundled definitions the example was recorded with, never ./cfg
-            targets=(), config_dir=materialise(), benchmark="", version="", check="", group="", skip="", scored=True,
-            unscored=True, json_out=json_out, junit_out=False, outputfile=None, noremediations=False,
-            noresults=False, nosummary=False, nototals=False, include_test_output=False, exit_code=0,
-            executor=ExecutorChoice.native, root=None, snapshot=Path("example"), timeout=30.0,
-            discovery=Discovery.process,
-        )
 
-    make("run", None, "Run benchmark checks on this node (kube-bench's run; no --targets: detect roles).")
-    make("master", ("master",), "Shortcut for `run --targets master`.")
-    make("node", ("node",), "Shortcut for `run --targets node`.")
+def build(p: argparse.ArgumentParser, name: str) -> None:
+    """`run`, `master`, `node` and `demo`."""
+    if name == "demo":
+        p.description = ("Show a real report without a cluster: replay the example node shipped with kubecis (a "
+                         "kubeadm control plane with typical weaknesses) against the bundled benchmark. "
+                         "Same as `kubecis run --snapshot example` with the bundled definitions.")
+        p.add_argument("--json", dest="fmt", action="store_const", const="json", default="text",
+                       help="kube-bench JSON output")
+        p.set_defaults(handler=_demo)
+        return
+    if name in _SHORTCUTS:
+        p.description = f"Shortcut for `kubecis run --targets {name}`: check this node's {name} target only."
+    else:
+        p.description = ("Check this node against the CIS Kubernetes Benchmark, like kube-bench's run. Without "
+                         "--targets the node's roles (control plane, etcd, worker) are detected.")
+    a.add_selection(p)
+    p.add_argument("--check", "-c", default="", metavar="IDS", help="only these check ids (comma-separated)")
+    p.add_argument("--group", "-g", default="", metavar="IDS", help="only these group ids (comma-separated)")
+    p.add_argument("--skip", default="", metavar="IDS", help="check or group ids to skip (reported as INFO)")
+    a.bool_flag(p, "--scored", default=True, help="include scored checks")
+    a.bool_flag(p, "--unscored", default=True, help="include unscored checks")
+    out = p.add_argument_group("output")
+    out.add_argument("--json", dest="json_out", action="store_true", help="kube-bench JSON output")
+    out.add_argument("--junit", dest="junit_out", action="store_true", help="JUnit XML output (wins over --json)")
+    out.add_argument("--outputfile", type=a.path_arg, metavar="FILE",
+                     help="write the report to FILE (atomically; a regular file, never through a symlink)")
+    out.add_argument("--noremediations", action="store_true", help="text: omit the remediations")
+    out.add_argument("--noresults", action="store_true", help="text: omit per-check lines")
+    out.add_argument("--nosummary", action="store_true", help="text: omit per-target summaries")
+    out.add_argument("--nototals", action="store_true", help="omit the total summary (JSON: a bare array)")
+    out.add_argument("--include-test-output", action="store_true", help="text: print audit output under FAIL lines")
+    out.add_argument("--exit-code", type=a.exit_status, default=0, metavar="N",
+                     help="exit status (0-255) when any check FAILs (default 0, like kube-bench)")
+    ex = p.add_argument_group("execution")
+    ex.add_argument("--executor", choices=EXECUTORS, default="auto",
+                    help="auto: native where supported, else the real shell (live host only); native: never start "
+                         "a process; shell: every audit through /bin/sh like kube-bench")
+    a.add_host(ex)
+    ex.add_argument("--timeout", type=a.positive_seconds(0.1), default=30.0, metavar="SECONDS",
+                    help="seconds before an audit is stopped (the check becomes WARN; default 30)")
+    ex.add_argument("--discovery", choices=DISCOVERY, default="process",
+                    help="process: config paths named on a running component's command line win (fixes "
+                         "kube-bench #1256); candidates: kube-bench's first-existing-candidate rule only")
+    p.set_defaults(handler=_run, fixed_targets=_SHORTCUTS.get(name), command_name=name)
+
+
+def options_from(ns: argparse.Namespace) -> RunOptions:
+    """The RunOptions of a parsed `run`/`master`/`node` command line."""
+    from kubecis.results.runner import parse_id_list
+
+    fixed: tuple[str, ...] | None = ns.fixed_targets
+    if fixed is not None and ns.targets:
+        raise UsageError(f"`kubecis {ns.command_name}` runs {fixed[0]} only; use `kubecis run --targets`")
+    return RunOptions(
+        targets=fixed if fixed is not None else tuple(parse_id_list(ns.targets)),
+        config_dir=ns.config_dir, benchmark=ns.benchmark, version=ns.version, check=ns.check, group=ns.group,
+        skip=ns.skip, scored=ns.scored, unscored=ns.unscored,
+        fmt="junit" if ns.junit_out else "json" if ns.json_out else "text", outputfile=ns.outputfile,
+        noremediations=ns.noremediations, noresults=ns.noresults, nosummary=ns.nosummary, nototals=ns.nototals,
+        include_test_output=ns.include_test_output, exit_code=ns.exit_code, executor=ns.executor, root=ns.root,
+        snapshot=ns.snapshot, timeout=ns.timeout, discovery=ns.discovery,
+    )
+
+
+def _run(ns: argparse.Namespace) -> int:
+    return do_run(options_from(ns))
+
+
+DEMO = RunOptions(executor="native", snapshot=Path("example"))
+
+
+def _demo(ns: argparse.Namespace) -> int:
+    from kubecis.benchmark.bundled import materialise
+
+    # always the bundled definitions the example was recorded with, never ./cfg
+    return do_run(replace(DEMO, config_dir=materialise(), fmt=ns.fmt))

@@ -6,24 +6,28 @@ results. Private key material is redacted before anything is written (see kubeci
 
 from __future__ import annotations
 
+import argparse
 import gzip
 import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Annotated
 
-import typer
-
-from kubecis.audit.native import NativeExecutor
-from kubecis.cli.common import check_output_path, resolve_config_dir
-from kubecis.engine import PlanRequest, make_plan, run_plan
+from kubecis.cli import args as a
+from kubecis.cli.common import echo
 from kubecis.errors import HostError
-from kubecis.host.live import LiveHost
-from kubecis.host.snapshot import RecordingHost
-from kubecis.results.runner import Filters, parse_id_list
 
-app = typer.Typer(help="Record a node once, evaluate it anywhere.", no_args_is_help=True)
+
+def build(p: argparse.ArgumentParser, name: str) -> None:
+    sub = p.add_subparsers(title="commands", metavar="COMMAND", dest="subcommand")
+    r = sub.add_parser("record", help="run the checks natively on this node and record what they read",
+                       description="Run the checks natively (no process is started) and record every host query "
+                                   "they make into OUTPUT (gzip JSON, secrets redacted). Replay it anywhere with "
+                                   "`kubecis run --snapshot OUTPUT`.")
+    r.add_argument("--output", "-o", type=a.path_arg, required=True, metavar="FILE",
+                   help="snapshot file to write (gzip JSON)")
+    a.add_selection(r, targets_help="comma-separated targets (default: detect the node's roles)")
+    r.set_defaults(handler=record)
 
 
 def save_document(doc: dict[str, object], path: Path) -> None:
@@ -41,22 +45,25 @@ def save_document(doc: dict[str, object], path: Path) -> None:
     except OSError as e:
         Path(tmp).unlink(missing_ok=True)
         raise HostError(f"cannot write snapshot {path}: {e.strerror or e}") from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
-@app.command("record")
-def record(
-    output: Annotated[Path, typer.Option("--output", "-o", help="Snapshot file to write (gzip JSON).")],
-    targets: Annotated[str, typer.Option("--targets", "-s", help="Comma-separated targets (default: detect).")] = "",
-    config_dir: Annotated[Path | None, typer.Option("--config-dir", "-D", help="Benchmark definitions root.")] = None,
-    benchmark: Annotated[str, typer.Option("--benchmark", help="Benchmark name.")] = "",
-    version: Annotated[str, typer.Option("--version", envvar="KUBE_BENCH_VERSION",
-                                         help="Kubernetes version X.Y.")] = "",
-) -> int:
+def record(ns: argparse.Namespace) -> int:
     """Run the checks natively (no process is started) and record the host queries into OUTPUT."""
+    from kubecis.audit.native import NativeExecutor
+    from kubecis.cli.common import check_output_path, resolve_config_dir
+    from kubecis.engine import PlanRequest, make_plan, run_plan
+    from kubecis.host.live import LiveHost
+    from kubecis.host.snapshot import RecordingHost
+    from kubecis.results.runner import Filters, parse_id_list
+
+    output: Path = ns.output
     check_output_path(output, "--output")  # fail before recording anything
     rec = RecordingHost(LiveHost())
     plan = make_plan(
-        PlanRequest(resolve_config_dir(config_dir), benchmark, version, tuple(parse_id_list(targets)),
+        PlanRequest(resolve_config_dir(ns.config_dir), ns.benchmark, ns.version, tuple(parse_id_list(ns.targets)),
                     allow_tools=False),
         rec,
     )
@@ -68,6 +75,6 @@ def record(
     doc["recorded"] = {"benchmark": plan.selection.benchmark, "targets": [t.target for t in plan.targets]}
     save_document(doc, output)
     t = result.totals
-    typer.echo(f"recorded {len(rec.entries)} host queries ({plan.selection.benchmark}: "
+    echo(f"recorded {len(rec.entries)} host queries ({plan.selection.benchmark}: "
                f"{t.pass_} pass, {t.fail} fail, {t.warn} warn, {t.info} info) to {output}")
     return 0

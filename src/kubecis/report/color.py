@@ -8,6 +8,7 @@ newline) sits between the two sequences.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 
 from kubecis.results.model import State
@@ -49,3 +50,14 @@ def color_enabled(stream: object, environ: Mapping[str, str] | None = None) -> b
         return bool(isatty())
     except (OSError, ValueError):  # closed or detached stream
         return False
+
+
+# C0 controls except tab and newline, DEL, and C1 controls (U+0080..U+009F, e.g. the 8-bit CSI U+009B).
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def escape_controls(text: str) -> str:
+    """``text`` with terminal control characters shown as ``\\xNN`` (tab and newline kept)."""
+    if not _CONTROLS.search(text):
+        return text
+    return _CONTROLS.sub(lambda m: f"\\x{ord(m.group()):02x}", text)

@@ -21,3 +21,6 @@ class ReportOptions:
     no_totals: bool = False
     include_test_output: bool = False
     color: bool = False
+    # Text shown on a terminal: control characters from check text, audit output or remediations are shown
+    # escaped (\x1b...), so data read from a node cannot drive the terminal. Decided by the caller.
+    escape_controls: bool = False

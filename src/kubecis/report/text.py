@@ -22,7 +22,9 @@ which is what leaves a blank line after each entry.
 
 from __future__ import annotations
 
-from kubecis.report.color import GREEN, RED, STATE_COLORS, YELLOW, paint
+from collections.abc import Callable
+
+from kubecis.report.color import GREEN, RED, STATE_COLORS, YELLOW, escape_controls, paint
 from kubecis.report.options import ReportOptions
 from kubecis.results.model import CheckResult, ControlsResult, Counts, RunResult, State
 
@@ -37,30 +39,35 @@ def render(run: RunResult, options: ReportOptions) -> str:
     return "".join(out)
 
 
+def _plain(text: str) -> str:
+    return text
+
+
 def render_controls(out: list[str], controls: ControlsResult, options: ReportOptions) -> None:
     color = options.color
+    esc: Callable[[str], str] = escape_controls if options.escape_controls else _plain
     if not options.no_results:
-        out.append(_state_line(State.INFO, controls.id, controls.text, color))
+        out.append(_state_line(State.INFO, esc(controls.id), esc(controls.text), color))
         for group in controls.groups:
-            out.append(_state_line(State.INFO, group.id, group.text, color))
+            out.append(_state_line(State.INFO, esc(group.id), esc(group.text), color))
             for check in group.checks:
-                out.append(_state_line(check.state, check.id, check.text, color))
+                out.append(_state_line(check.state, esc(check.id), esc(check.text), color))
                 if options.include_test_output and check.state is State.FAIL and check.actual_value:
-                    out.extend(f"\t {row}\n" for row in check.actual_value.split("\n"))
+                    out.extend(f"\t {esc(row)}\n" for row in check.actual_value.split("\n"))
         out.append("\n")
 
     counts = controls.counts
     if not options.no_remediations and (counts.fail > 0 or counts.warn > 0):
-        out.append(paint(YELLOW, f"== Remediations {controls.node_type} ==\n", color))
+        out.append(paint(YELLOW, f"== Remediations {esc(controls.node_type)} ==\n", color))
         for group in controls.groups:
             for check in group.checks:
                 entry = remediation_entry(check)
                 if entry is not None:
-                    out.append(entry)
+                    out.append(esc(entry))
         out.append("\n")
 
     if not options.no_summary:
-        render_summary(out, counts, controls.node_type, color)
+        render_summary(out, counts, esc(controls.node_type), color)
 
 
 def remediation_entry(check: CheckResult) -> str | None:
