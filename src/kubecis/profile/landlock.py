@@ -70,9 +70,10 @@ CATEGORY_RIGHTS = {
     "write": WRITE_FILE | TRUNCATE,
     "create": (MAKE_REG | MAKE_DIR | MAKE_SYM | MAKE_SOCK | MAKE_FIFO | REMOVE_FILE | REMOVE_DIR | REFER
                | WRITE_FILE | TRUNCATE | READ_FILE | READ_DIR),
-    "execute": EXECUTE,
+    "execute": EXECUTE | READ_FILE,
 }
 # "create" also lets the program use what it created: a new file has no rule of its own yet.
+# "execute" includes read_file: the kernel opens a program (and its ELF interpreter) for reading to exec it.
 
 
 def handled_fs(abi: int) -> int:

@@ -164,12 +164,13 @@ def _deco_path(deco: str) -> str | None:
 
 @dataclass
 class Agg:
-    """How often something happened, and the first time: pid, comm, unix time."""
+    """How often something happened, and the first time: process (tgid), comm, unix time, thread."""
 
     count: int
     pid: int
     comm: str
     ts: float
+    tid: int = 0
 
 
 Key = tuple[str, str, str]  # (kind: file|tcp|udp|unix|socket, op, object)
@@ -184,13 +185,17 @@ class Activity:
     syscalls: SyscallsObserved
     events: dict[Key, Agg] = field(default_factory=dict)
     pids: set[int] = field(default_factory=set)
-    exe: dict[int, str] = field(default_factory=dict)  # pid -> last program it executed
+    exe: dict[int, str] = field(default_factory=dict)  # process (tgid) -> last program it executed
     may_create: dict[str, Agg] = field(default_factory=dict)  # O_CREAT without O_EXCL: created if it was new
+    tgid: dict[int, int] = field(default_factory=dict)  # thread id -> process id (strace -f prints thread ids)
 
-    def add(self, key: Key, pid: int, comm: str, ts: float) -> None:
+    def process(self, tid: int) -> int:
+        return self.tgid.get(tid, tid)
+
+    def add(self, key: Key, tid: int, comm: str, ts: float) -> None:
         a = self.events.get(key)
         if a is None:
-            self.events[key] = Agg(1, pid, comm, ts)
+            self.events[key] = Agg(1, self.process(tid), comm, ts, tid)
         else:
             a.count += 1
 
@@ -327,8 +332,12 @@ def _event(act: Activity, st: _State, name: str, args: list[str], ret: re.Match[
             child = int(ret.group("val"))
             st.parent_of[child] = pid
             st.cwd[child] = st.cwd_of(pid)
-            if pid in act.exe:
-                act.exe.setdefault(child, act.exe[pid])
+            if any("CLONE_THREAD" in a for a in args):
+                act.tgid[child] = act.process(pid)
+            else:
+                act.tgid[child] = child
+                if act.process(pid) in act.exe:
+                    act.exe.setdefault(child, act.exe[act.process(pid)])
         return
     if name in ("open", "openat", "openat2", "creat"):
         flags = _open_flags(name, args)
@@ -337,15 +346,16 @@ def _event(act: Activity, st: _State, name: str, args: list[str], ret: re.Match[
             return
         if not ok:
             return
-        path = _deco_path(deco) if deco else None
+        tmpfile = "O_TMPFILE" in parts or "__O_TMPFILE" in parts
+        path = _deco_path(deco) if deco and not tmpfile else None  # O_TMPFILE: the argument is the directory
         if path is None:
             arg_path = _string(args[0] if name in ("open", "creat") else args[1] if len(args) > 1 else "")
             path = path_at(None if name in ("open", "creat") else args[0], arg_path)
         if path is None:
             return
         path = normalise_proc(path, act.pids)
-        if "O_TMPFILE" in parts or "__O_TMPFILE" in parts:
-            add("file", "create", path + "/*")
+        if tmpfile:
+            add("file", "create", path.rstrip("/") + "/*")
             return
         wr = "O_WRONLY" in parts or "O_RDWR" in parts
         if "O_RDWR" in parts or not wr:
@@ -358,7 +368,7 @@ def _event(act: Activity, st: _State, name: str, args: list[str], ret: re.Match[
             else:
                 mc = act.may_create.get(path)
                 if mc is None:
-                    act.may_create[path] = Agg(1, pid, comm, ts)
+                    act.may_create[path] = Agg(1, act.process(pid), comm, ts, pid)
                 else:
                     mc.count += 1
         return
@@ -381,7 +391,7 @@ def _event(act: Activity, st: _State, name: str, args: list[str], ret: re.Match[
             s = _string(args[1]) if len(args) > 1 else None
             p = path_at(args[0], s) if s else (_fd(args[0])[1] if args else None)
         if p is not None:
-            act.exe[pid] = p
+            act.exe[act.process(pid)] = p
             add("file", "execute", normalise_proc(p, act.pids))
         return
     if name in FILE_CALLS:
@@ -571,8 +581,22 @@ def resolve_creations(act: Activity, *, since: float) -> None:
             if key in act.events:
                 act.events[key].count += agg.count
             else:
-                act.events[key] = Agg(agg.count, agg.pid, agg.comm, agg.ts)
+                act.events[key] = Agg(agg.count, agg.pid, agg.comm, agg.ts, agg.tid)
     act.may_create.clear()
+
+
+def resolve_executions(act: Activity) -> None:
+    """Executed paths as the kernel checks them: symlinks followed (``venv/bin/python`` -> the interpreter)."""
+    for (kind, op, obj), agg in list(act.events.items()):
+        if kind == "file" and op == "execute":
+            real = os.path.realpath(obj)
+            if real != obj:
+                del act.events[(kind, op, obj)]
+                key: Key = ("file", "execute", real)
+                if key in act.events:
+                    act.events[key].count += agg.count
+                else:
+                    act.events[key] = agg
 
 
 def reclassify_directories(act: Activity) -> None:

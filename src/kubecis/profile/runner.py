@@ -139,13 +139,17 @@ def socket_filter_possible(profile: RuntimeProfile) -> bool:
         sockets.native_program(profile.network.sockets))
 
 
-def check_enforceable(profile: RuntimeProfile, pl: landlock.Plan, *, source: str, best_effort: bool) -> None:
+def check_enforceable(profile: RuntimeProfile, pl: landlock.Plan, *, source: str, best_effort: bool,
+                      capped: bool = False) -> None:
     try:
         seccomp_runner.check_enforceable(profile.seccomp, source=f"{source}: seccomp")
     except SeccompError as e:
         raise ProfileError(str(e)) from None
     if pl.refusals and not best_effort:
-        what = "Landlock ABI " + str(pl.abi) if pl.abi else landlock.kernel_abi_reason()
+        if capped:
+            what = f"Landlock ABI {pl.abi}: --landlock-abi {pl.abi}" if pl.abi else "no Landlock: --landlock-abi 0"
+        else:
+            what = f"Landlock ABI {pl.abi}" if pl.abi else landlock.kernel_abi_reason()
         lines = [f"{source}: this kernel ({what}) cannot enforce every rule of the profile; refusing "
                  "(--best-effort enforces what it can)"]
         lines += [f"cannot enforce: {m}" for m in pl.missing]
@@ -159,7 +163,8 @@ def enforce(cmd: Sequence[str], profile: RuntimeProfile, *, source: str, best_ef
     if not cmd:
         raise ProfileError("missing command: give it after '--', e.g. kubecis profile run -p p.yaml -- CMD")
     pl = current_plan(profile, abi_cap=abi_cap)
-    check_enforceable(profile, pl, source=source, best_effort=best_effort)
+    capped = abi_cap is not None and abi_cap < landlock.kernel_abi()
+    check_enforceable(profile, pl, source=source, best_effort=best_effort, capped=capped)
     if not quiet:
         lines = landlock.render_plan(pl, verbose=False)
         head = f"kubecis profile: enforcing {source}: seccomp ({len(profile.seccomp.allowed_names())} syscalls), "
@@ -206,6 +211,7 @@ class Deviation:
     pid: int
     comm: str
     exe: str
+    tid: int
     blocked: bool  # would enforce block it?
     by: str  # what would block it / why not
     error: str  # the error enforce would return
@@ -213,8 +219,8 @@ class Deviation:
     def to_dict(self) -> dict[str, Any]:
         return {
             "kind": self.kind, "op": self.op, "object": self.obj, "count": self.count,
-            "first": {"time": _iso(self.time) if self.time else None, "pid": self.pid, "comm": self.comm,
-                      "exe": self.exe},
+            "first": {"time": _iso(self.time) if self.time else None, "pid": self.pid, "thread": self.tid,
+                      "comm": self.comm, "exe": self.exe},
             "enforce": {"blocked": self.blocked, "by": self.by, "error": self.error},
         }
 
@@ -302,6 +308,7 @@ def audit(cmd: Sequence[str], profile: RuntimeProfile, *, abi_cap: int | None = 
         quiet = sorted(set(sec.allowed_names()) - set(observe.DECODED) - {"execve"})
         extra = ["--seccomp-bpf", "-e", ("trace=!" + ",".join("?" + n for n in quiet)) if quiet else "trace=all"]
     act, rc, _, start, seconds = _trace(cmd, extra, duration=None, syscall_events=True)
+    observe.resolve_executions(act)
     pl = current_plan(profile, abi_cap=abi_cap)
     socket_filter = socket_filter_possible(profile)
     devs: list[Deviation] = []
@@ -311,7 +318,7 @@ def audit(cmd: Sequence[str], profile: RuntimeProfile, *, abi_cap: int | None = 
             continue
         _, blocked, by, err = verdict
         devs.append(Deviation(key[0], key[1], key[2], agg.count, agg.ts, agg.pid, agg.comm,
-                              act.exe.get(agg.pid, ""), blocked, by, err))
+                              act.exe.get(agg.pid, ""), agg.tid or agg.pid, blocked, by, err))
     devs.sort(key=lambda d: (d.time, d.kind, d.op, d.obj))
     return AuditResult(rc, devs, start, seconds, list(cmd))
 
@@ -323,7 +330,10 @@ def render_audit(result: AuditResult, *, source: str) -> str:
              "was blocked):"]
     for d in result.deviations:
         when = dt.datetime.fromtimestamp(d.time, tz=dt.UTC).strftime("%H:%M:%S.%f")[:-3] if d.time else "?"
-        proc = f"pid {d.pid} ({d.comm or '?'}{' ' + d.exe if d.exe and d.exe != d.comm else ''})"
+        proc = f"pid {d.pid} ({d.comm or '?'}{', ' + d.exe if d.exe else ''})"
+        if d.tid != d.pid:
+            proc += f" thread {d.tid}"
         would = f"would be blocked: {d.error or 'denied'} ({d.by})" if d.blocked else f"would pass: {d.by}"
-        lines.append(f"  {d.kind} {d.op} {d.obj}  {d.count}x  first {when}Z {proc}; {would}")
+        what = f"syscall {d.op}" if d.kind == "syscall" else f"{d.kind} {d.op} {d.obj}"
+        lines.append(f"  {what}  {d.count}x  first {when}Z {proc}; {would}")
     return "\n".join(lines) + "\n"

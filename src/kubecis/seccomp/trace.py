@@ -213,9 +213,9 @@ def run_traced(
     elif only_outside is not None:
         names = sorted(set(only_outside) | {"execve"})
         args += ["--seccomp-bpf", "-Y", "-e", "trace=" + ",".join("?" + n for n in names)]
-    with traced(cmd, args, duration=duration, grace=grace) as (rc, timed_out, out):
-        with open(out, encoding="utf-8", errors="replace") as f:
-            observed = parse_strace(f, native=native, exec_name=os.path.basename(cmd[0]))
+    with traced(cmd, args, duration=duration, grace=grace) as (rc, timed_out, out), \
+            open(out, encoding="utf-8", errors="replace") as f:
+        observed = parse_strace(f, native=native, exec_name=os.path.basename(cmd[0]))
     check_started(cmd, observed, rc)
     return TracedRun(rc, observed, timed_out)
 
