@@ -4,7 +4,7 @@
     python3 product_search.py init-db products.db
     python3 product_search.py serve --db products.db --port 8080
 
-GET /health, GET /search?q=TEXT, GET /products/ID answer JSON. The service only ever *reads* its
+GET /health (with the server's pid), GET /search?q=TEXT, GET /products/ID answer JSON. The service only ever *reads* its
 database (opened read-only). Standard library only.
 
 ``--with-injected-paths`` adds three routes that stand for code an attacker injected (an RCE in a
@@ -118,7 +118,7 @@ def handler_for(svc: Service) -> type[BaseHTTPRequestHandler]:
             qs = parse_qs(url.query)
             try:
                 if url.path == "/health":
-                    self.reply(200, {"status": "ok"})
+                    self.reply(200, {"status": "ok", "pid": os.getpid()})
                 elif url.path == "/search":
                     self.reply(200, {"results": svc.search(qs.get("q", [""])[0])})
                 elif url.path.startswith("/products/") and url.path[len("/products/"):].isdigit():

@@ -276,3 +276,18 @@ def test_learn_unrunnable_path(what: str, tmp_path: Path, capfd: pytest.CaptureF
     line = _one_error_line(capfd.readouterr().err)
     assert ("command not found" if what == "missing" else "not executable") in line
     assert not out.exists()
+
+
+def test_forwarding_signals_survives_non_utf8_process_names() -> None:
+    """SIGTERM forwarding walks /proc/*/stat; a process named with arbitrary bytes must not crash it."""
+    from kubecis.seccomp.trace import _descendants
+
+    code = ("import ctypes, sys, time; libc = ctypes.CDLL(None); libc.prctl(15, ctypes.c_char_p(b'\\xf4bad\\xff)x'), "
+            "0, 0, 0); print('ready', flush=True); time.sleep(30)")
+    with subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE) as child:
+        try:
+            assert child.stdout is not None and child.stdout.readline().strip() == b"ready"
+            assert Path(f"/proc/{child.pid}/comm").read_bytes().startswith(b"\xf4bad")
+            assert child.pid in _descendants(os.getpid())
+        finally:
+            child.kill()

@@ -21,6 +21,7 @@ from kubecis.profile.errors import ProfileError
 from kubecis.profile.model import RuntimeProfile
 from kubecis.profile.paths import TREE, PathRule
 from kubecis.seccomp import export as seccomp_export
+from kubecis.seccomp.errors import SeccompError
 
 SPO_APPARMOR_API_VERSION = "security-profiles-operator.x-k8s.io/v1alpha1"
 # Characters written as they are in an AppArmor path; a space makes the rule quoted. Anything else
@@ -35,6 +36,13 @@ _LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$")
 
 _AA_FAMILIES = {"unix": "unix", "inet": "inet", "inet6": "inet6", "netlink": "netlink", "packet": "packet"}
 _AA_TYPES = {"stream": "stream", "dgram": "dgram", "raw": "raw", "seqpacket": "seqpacket"}
+
+
+def _check_name(name: str, namespace: str) -> None:
+    try:
+        seccomp_export.check_name(name, namespace)
+    except SeccompError as e:
+        raise ProfileError(str(e)) from None
 
 
 def _aa_path(rule: PathRule, *, where: str) -> list[str]:
@@ -58,6 +66,9 @@ def _aa_path(rule: PathRule, *, where: str) -> list[str]:
 
 
 def _is_library(rule: PathRule) -> bool:
+    """Trees of programs and shared objects are mapped executable ('m') as well as read."""
+    if rule.base.startswith("/proc"):
+        return False
     return rule.kind == TREE or ".so" in rule.base.rsplit("/", 1)[-1]
 
 
@@ -124,7 +135,7 @@ def _spo_paths(rules: list[PathRule], where: str) -> list[str]:
 
 def spo_apparmor(profile: RuntimeProfile, *, name: str, namespace: str) -> dict[str, Any]:
     """The security-profiles-operator ``AppArmorProfile`` (``spec.abstract``)."""
-    seccomp_export.check_name(name, namespace)
+    _check_name(name, namespace)
     f = profile.files
     writes = {r.text for r in f.write} | {r.text for r in f.create}
     read_rules = [r for r in f.read if not _is_library(r)]
@@ -202,7 +213,7 @@ def _peer(address: str) -> dict[str, Any] | None:
 def network_policy(profile: RuntimeProfile, *, name: str, namespace: str, labels: dict[str, str]
                    ) -> tuple[dict[str, Any], list[str]]:
     """A ``networking.k8s.io/v1`` NetworkPolicy and the notes about what it leaves out."""
-    seccomp_export.check_name(name, namespace)
+    _check_name(name, namespace)
     if not labels:
         raise ProfileError("--format networkpolicy needs the pod's labels: --label KEY=VALUE (repeatable)")
     notes: list[str] = []

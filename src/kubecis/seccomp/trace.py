@@ -139,10 +139,10 @@ def _descendants(root: int) -> list[int]:
         if not entry.isdigit():
             continue
         try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
+            stat = Path(f"/proc/{entry}/stat").read_bytes()  # comm may be any bytes, not UTF-8
+            ppid = int(stat.rsplit(b")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
             continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
         children.setdefault(ppid, []).append(int(entry))
     out: list[int] = []
     todo = [root]
