@@ -149,7 +149,8 @@ def run_cmd(ns: argparse.Namespace) -> int:
 def show_cmd(ns: argparse.Namespace) -> int:
     prof = _load(ns.profile)
     plan = runner.current_plan(prof, abi_cap=ns.landlock_abi)
-    sys.stdout.write(review.render_show(prof, source=str(ns.profile), plan=plan))
+    sock = prof.seccomp.allows("socket") and runner.socket_filter_possible(prof)
+    sys.stdout.write(review.render_show(prof, source=str(ns.profile), plan=plan, socket_filter=sock))
     return 0
 
 

@@ -29,6 +29,7 @@ SPO_APPARMOR_API_VERSION = "security-profiles-operator.x-k8s.io/v1alpha1"
 _AA_SAFE = re.compile(r"^[A-Za-z0-9._/+=~%:\- ]*$")
 # The operator's CRD pattern for paths (api/apparmorprofile: readOnlyPaths etc.)
 _SPO_PATH = re.compile(r"^(?:/(?:[a-zA-Z0-9_./*?+@ -]|@\{[a-zA-Z0-9_]+\})*)$")
+_SHARED_OBJECT = re.compile(r"\.so(\.\d+)*$")
 _AA_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _LABEL_NAME = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$")
 _LABEL_PREFIX = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
@@ -69,7 +70,7 @@ def _is_library(rule: PathRule) -> bool:
     """Trees of programs and shared objects are mapped executable ('m') as well as read."""
     if rule.base.startswith("/proc"):
         return False
-    return rule.kind == TREE or ".so" in rule.base.rsplit("/", 1)[-1]
+    return rule.kind == TREE or _SHARED_OBJECT.search(rule.base.rsplit("/", 1)[-1]) is not None
 
 
 def apparmor(profile: RuntimeProfile, *, name: str) -> str:

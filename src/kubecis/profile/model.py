@@ -169,7 +169,7 @@ class RuntimeProfile:
     def to_yaml(self) -> str:
         head = ("# kubecis runtime profile: what the command was seen doing (kubecis profile learn).\n"
                 "# Review: kubecis profile show FILE   Enforce: kubecis profile run --mode enforce -p FILE -- CMD\n")
-        return head + yaml.safe_dump(self.to_dict(), sort_keys=False, width=120, allow_unicode=False)
+        return head + yaml.safe_dump(self.to_dict(), sort_keys=False, width=4096, allow_unicode=False)
 
 
 # ---- merge -------------------------------------------------------------------------------------------

@@ -14,7 +14,8 @@ def _cmd(argv: tuple[str, ...]) -> str:
     return text if len(text) <= 100 else text[:97] + "..."
 
 
-def render_show(profile: RuntimeProfile, *, source: str, plan: landlock.Plan | None = None) -> str:
+def render_show(profile: RuntimeProfile, *, source: str, plan: landlock.Plan | None = None,
+                socket_filter: bool = False) -> str:
     lines = [f"profile: {source} (kubecis-profile 1)"]
     lines.append(f"learned from {len(profile.learned)} run(s):")
     for r in profile.learned:
@@ -40,6 +41,9 @@ def render_show(profile: RuntimeProfile, *, source: str, plan: landlock.Plan | N
     if plan is not None:
         lines.append("on this kernel:")
         lines += ["  " + li for li in landlock.render_plan(plan, verbose=True)]
+        if socket_filter:
+            lines.append(f"  socket(): only {' '.join(profile.network.sockets) or '(none)'} "
+                         "(a seccomp filter on its arguments; anything else fails with EACCES)")
         lines.append("  Landlock rules:")
         lines += [f"    {g}" for g in landlock.describe_grants(plan.grants)]
         if plan.bind_ports or plan.connect_ports:
