@@ -365,3 +365,15 @@ def test_enforce_refuses_fewer_restrictions_unless_asked(learned: dict[str, Any]
     assert r.returncode == 1
     assert "cannot enforce every rule of the profile; refusing (--best-effort" in _one_error_line(r.stderr)
     assert "cannot enforce: TCP connect/bind by port (needs ABI 4, have 3)" in r.stderr
+
+
+def test_learn_never_started(tmp_path: Path) -> None:
+    script = tmp_path / "bad"
+    script.write_text("#!/nonexistent/interpreter\n")
+    script.chmod(0o755)
+    out = tmp_path / "o.yaml"
+    r = subprocess.run([KUBECIS, "profile", "learn", "-o", str(out), "--", str(script)], capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 1
+    assert f"{script} never started" in _one_error_line(r.stderr)
+    assert not out.exists()

@@ -222,3 +222,40 @@ def test_exec_not_allowed_is_explained(tmp_path: Path, needs_landlock: None, nee
     prof = _profile("  read: ['/**']\n  execute: []")
     with pytest.raises(SeccompError, match="stopped .* before it started: exec failed with Permission denied"):
         runner.enforce([sys.executable, "-c", "pass"], prof, source="t.yaml")
+
+
+SOCKETS = r"""
+import json, socket
+out = {}
+kinds = (("tcp", socket.AF_INET, socket.SOCK_STREAM), ("udp", socket.AF_INET, socket.SOCK_DGRAM),
+         ("udp6", socket.AF_INET6, socket.SOCK_DGRAM), ("unix-stream", socket.AF_UNIX, socket.SOCK_STREAM),
+         ("unix-dgram", socket.AF_UNIX, socket.SOCK_DGRAM))
+for name, fam, typ in kinds:
+    try:
+        socket.socket(fam, typ | socket.SOCK_CLOEXEC | socket.SOCK_NONBLOCK).close(); out[name] = "ok"
+    except OSError as e:
+        out[name] = e.errno
+print(json.dumps(out))
+"""
+
+
+def test_socket_kind_filter_in_the_kernel(capfd: pytest.CaptureFixture[str], needs_landlock: None,
+                                          needs_seccomp: None) -> None:
+    prof = _profile("  read: ['/**']\n  execute: ['/**']", "  sockets: [inet/dgram, unix/stream]")
+    assert runner.enforce([sys.executable, "-B", "-c", SOCKETS], prof, source="t.yaml") == 0
+    got = json.loads(capfd.readouterr().out.strip().splitlines()[-1])
+    # flags (CLOEXEC, NONBLOCK) in the type argument do not matter; family and type do
+    assert got == {"tcp": 13, "udp": "ok", "udp6": 13, "unix-stream": "ok", "unix-dgram": 13}
+
+
+def test_allow_all_seccomp_section_still_enforces_files(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], needs_landlock: None, needs_seccomp: None
+) -> None:
+    text = ("kubecis-profile: 1\nfiles:\n  read: ['/**']\n  execute: ['/**']\nnetwork:\n  sockets: []\n"
+            "seccomp:\n  defaultAction: SCMP_ACT_ALLOW\n")
+    prof = loads(text, source="t.yaml")
+    code = f"open({str(tmp_path / 'x')!r}, 'w')"
+    rc = runner.enforce([sys.executable, "-B", "-c", code], prof, source="t.yaml")
+    err = capfd.readouterr().err
+    assert rc == 1 and "PermissionError" in err  # Landlock still denies the write
+    assert "the seccomp section of t.yaml allows every syscall: no syscall filter" in err

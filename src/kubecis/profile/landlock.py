@@ -346,17 +346,17 @@ def plan(profile: RuntimeProfile, abi: int, *, statf: StatFn = _stat) -> Plan:
                 coarse.append((real, rights, is_dir, rule.text))
     pl.grants = [Grant(p, r, d) for p, (r, d) in sorted(by_path.items()) if r]
 
-    # conflicts: a coarse grant that lets a file be written/replaced which the profile only reads
+    # conflicts: a coarse grant that lets something be written/replaced which the profile only reads
     writers = WRITE_FILE | REMOVE_FILE | MAKE_REG
     for category in ("read", "execute"):
         for rule in profile.files.get(category):
-            if rule.kind != FILE or profile.files.allows("write", rule.base) or profile.files.allows(
-                    "create", rule.base):
+            if profile.files.allows("write", rule.base) or profile.files.allows("create", rule.base):
                 continue
             for path, rights, is_dir, text in coarse:
-                if rights & writers and is_dir and rule.base.startswith(path.rstrip("/") + "/"):
+                top = path.rstrip("/") + "/"
+                if rights & writers and is_dir and (rule.base.startswith(top) or (path == "/" and rule.base != "/")):
                     what = "written" if rights & WRITE_FILE else "removed or replaced"
-                    pl.conflicts.append(f"{rule.base} ({category} only) could be {what}: rule {text!r} "
+                    pl.conflicts.append(f"{rule.text} ({category} only) could be {what}: rule {text!r} "
                                         f"is enforced on all of {path}")
                     break
 

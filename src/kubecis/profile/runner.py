@@ -141,10 +141,11 @@ def socket_filter_possible(profile: RuntimeProfile) -> bool:
 
 def check_enforceable(profile: RuntimeProfile, pl: landlock.Plan, *, source: str, best_effort: bool,
                       capped: bool = False) -> None:
-    try:
-        seccomp_runner.check_enforceable(profile.seccomp, source=f"{source}: seccomp")
-    except SeccompError as e:
-        raise ProfileError(str(e)) from None
+    if not profile.seccomp.confines_nothing:  # an allow-all seccomp part is warned about, not refused:
+        try:  # Landlock may still confine files and ports
+            seccomp_runner.check_enforceable(profile.seccomp, source=f"{source}: seccomp")
+        except SeccompError as e:
+            raise ProfileError(str(e)) from None
     if pl.refusals and not best_effort:
         if capped:
             what = f"Landlock ABI {pl.abi}: --landlock-abi {pl.abi}" if pl.abi else "no Landlock: --landlock-abi 0"
@@ -178,12 +179,15 @@ def enforce(cmd: Sequence[str], profile: RuntimeProfile, *, source: str, best_ef
         if pl.refusals:
             sys.stderr.write("kubecis profile: warning: --best-effort: running with fewer restrictions than the "
                              "profile states (listed above)\n")
-    compiled = libseccomp.compile_profile(profile.seccomp)
     steps = [launch.no_new_privs_step()]
     ruleset = landlock.build(pl)
     if ruleset is not None:
         steps.append(ruleset.restrict_step())
-    steps.append(compiled.install_step())
+    if profile.seccomp.confines_nothing:
+        sys.stderr.write(f"kubecis profile: warning: the seccomp section of {source} allows every syscall: "
+                         "no syscall filter\n")
+    else:
+        steps.append(libseccomp.compile_profile(profile.seccomp).install_step())
     if profile.seccomp.allows("socket") and socket_filter_possible(profile):
         steps.append(CompiledFilter(sockets.native_program(profile.network.sockets)).install_step())
     try:
@@ -289,9 +293,11 @@ def _judge(profile: RuntimeProfile, pl: landlock.Plan, key: observe.Key, socket_
     if kind == "socket":
         if obj in profile.network.sockets:
             return None
-        if socket_filter and profile.seccomp.allows("socket"):
+        if not profile.seccomp.allows("socket"):
+            return True, True, "seccomp", "socket() denied"
+        if socket_filter:
             return True, True, "seccomp socket filter", "EACCES"
-        return True, not profile.seccomp.allows("socket"), "seccomp", ""
+        return True, False, "socket kinds are not filtered for this profile", ""
     return None
 
 
