@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -275,7 +276,10 @@ def _judge(profile: RuntimeProfile, pl: landlock.Plan, key: observe.Key, socket_
             return True, False, why, ""
         return True, True, "Landlock", "EACCES"
     if kind in ("tcp", "udp", "unix"):
-        ep = endpoint(obj, kind, where=f"observed {kind}")
+        try:
+            ep = endpoint(obj, kind, where=f"observed {kind}")
+        except ProfileError:  # e.g. a socket path with a newline: no rule can list it
+            return True, kind == "unix" and op == "bind", "no rule can name it", ""
         if profile.network.allows(kind, op, ep):
             return None
         if kind == "tcp":
@@ -329,6 +333,14 @@ def audit(cmd: Sequence[str], profile: RuntimeProfile, *, abi_cap: int | None = 
     return AuditResult(rc, devs, start, seconds, list(cmd))
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _printable(text: str) -> str:
+    """One line, no terminal control sequences: names of files a program created are data."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
 def render_audit(result: AuditResult, *, source: str) -> str:
     if not result.deviations:
         return f"kubecis profile audit: nothing outside {source}\n"
@@ -336,10 +348,10 @@ def render_audit(result: AuditResult, *, source: str) -> str:
              "was blocked):"]
     for d in result.deviations:
         when = dt.datetime.fromtimestamp(d.time, tz=dt.UTC).strftime("%H:%M:%S.%f")[:-3] if d.time else "?"
-        proc = f"pid {d.pid} ({d.comm or '?'}{', ' + d.exe if d.exe else ''})"
+        proc = _printable(f"pid {d.pid} ({d.comm or '?'}{', ' + d.exe if d.exe else ''})")
         if d.tid != d.pid:
             proc += f" thread {d.tid}"
         would = f"would be blocked: {d.error or 'denied'} ({d.by})" if d.blocked else f"would pass: {d.by}"
-        what = f"syscall {d.op}" if d.kind == "syscall" else f"{d.kind} {d.op} {d.obj}"
+        what = f"syscall {d.op}" if d.kind == "syscall" else f"{d.kind} {d.op} {_printable(d.obj)}"
         lines.append(f"  {what}  {d.count}x  first {when}Z {proc}; {would}")
     return "\n".join(lines) + "\n"
