@@ -16,7 +16,7 @@ from kubecis.benchmark.loader import Diagnostic, load_controls
 from kubecis.benchmark.model import Controls
 from kubecis.benchmark.variables import Discovery, discover, substitute
 from kubecis.benchmark.versions import Selection, select_benchmark
-from kubecis.errors import BenchmarkError, ConfigError, UsageError
+from kubecis.errors import BenchmarkError, ConfigError, HostError, UsageError
 from kubecis.host.base import Host
 from kubecis.results.model import RunResult
 from kubecis.results.runner import Filters, run_controls
@@ -70,6 +70,34 @@ def role_running(config: Config, node_type: str, host: Host) -> tuple[bool, str]
     running = [c for c, b in d.bins.items() if any(x.kind == "bin" and x.component == c
                                                    and x.why.startswith("running") for x in d.decisions)]
     return True, f"{node_type}: detected (running: {', '.join(running) or 'optional components only'})"
+
+
+# The sections whose components make a machine a Kubernetes node.
+NODE_SECTIONS = ("master", "controlplane", "etcd", "node")
+
+
+def node_evidence(config: Config, host: Host) -> list[str]:
+    """Why ``host`` looks like a Kubernetes node (a component process runs, a kubelet config exists); empty when
+    nothing does, e.g. on a laptop. Uses the global config: no benchmark is needed."""
+    evidence: list[str] = []
+    for name in NODE_SECTIONS:
+        section = config.section(name)
+        if section is None:
+            continue
+        try:
+            d = discover(section, host, use_cmdline=False)
+        except HostError:
+            continue
+        evidence += [f"{x.component} {x.why}" for x in d.decisions if x.kind == "bin" and x.why.startswith("running")]
+        evidence += [f"{x.component} {x.kind} {x.value} exists" for x in d.decisions
+                     if x.kind in ("conf", "kubeconfig") and x.why.startswith("first existing candidate")]
+    return list(dict.fromkeys(evidence))
+
+
+NOT_A_NODE = ("this machine does not look like a Kubernetes node (no control-plane, etcd or kubelet process runs "
+              "and no kubelet configuration exists). For an example report run `kubecis demo`; to check a node "
+              "mounted here use `kubecis run --root DIR`, a recorded node `kubecis run --snapshot FILE`, a whole "
+              "cluster `kubecis cluster scan`; or pass --version X.Y / --benchmark NAME to run anyway")
 
 
 def make_plan(req: PlanRequest, host: Host) -> Plan:

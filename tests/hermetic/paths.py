@@ -5,9 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from tests.shared import CFG, COMPAT
+from tests.shared import COMPAT
 
-__all__ = ["CFG", "COMPAT", "GOLDEN", "KUBECIS"]
-
+CFG = COMPAT / "cfg"
 GOLDEN = COMPAT / "integration" / "testdata" / "Expected_output.data"
 KUBECIS = Path(sys.executable).parent / "kubecis"

@@ -35,6 +35,22 @@ def test_parse_counts_per_arch_and_skips_resumed() -> None:
     assert obs.arch_first["SCMP_ARCH_X86"] == (102, "old32")
 
 
+@pytest.mark.parametrize(
+    ("lines", "started"),
+    [
+        (["9 execve(0x1, 0x2, 0x3) = -1 ENOENT (No such file or directory)", "9 +++ exited with 1 +++"], False),
+        (["9 execve(0x1, 0x2, 0x3) = -1 ENOEXEC (Exec format error)"], False),
+        (["9 execve(0x1, 0x2, 0x3) = 0", "9 brk(0) = 0x5"], True),
+        (["9<strace> execve(0x1, 0x2, 0x3 <unfinished ...>", "9<true> <... execve resumed>) = 0"], True),
+        (["9<strace> execve(0x1, 0x2, 0x3 <unfinished ...>", "9<x> <... execve resumed>) = -1 EACCES (x)"], False),
+        (["9 execveat(3, 0x2, 0x3, 0x4, 0x1000) = 0"], True),
+        (["9 write(1, 0x1, 3) = 0"], False),
+    ],
+)
+def test_exec_success_is_recorded(lines: list[str], started: bool) -> None:
+    assert parse_strace(lines, native="SCMP_ARCH_X86_64").exec_ok is started
+
+
 def test_parse_without_comm() -> None:
     obs = parse_strace(['7 write(1, "", 3) = 3', "7 exit_group(0) = ?"], native="SCMP_ARCH_AARCH64")
     assert obs.names() == {"write", "exit_group"}

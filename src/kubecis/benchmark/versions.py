@@ -67,6 +67,14 @@ class KubeVersion:
     source: str = ""
 
 
+class VersionNotDetected(BenchmarkError):
+    """No benchmark could be chosen: no version was given and none was detected. ``steps`` says what was tried."""
+
+    def __init__(self, message: str, steps: list[str]) -> None:
+        super().__init__(message)
+        self.steps = steps
+
+
 @dataclass(slots=True)
 class Selection:
     benchmark: str
@@ -193,11 +201,22 @@ def platform_benchmark(platform: str, version: str) -> str:
     return ""
 
 
-def version_from_manifests(host: Host) -> KubeVersion | None:
+def version_from_manifests(host: Host, notes: list[str] | None = None) -> KubeVersion | None:
+    """The version in a control-plane manifest's image tag; ``notes`` gets what each manifest answered."""
     for path in MANIFESTS:
         try:
             text = host.read(path).decode("utf-8", "replace")
-        except (OSError, HostError, NotInSnapshot):
+        except FileNotFoundError:
+            _note(notes, f"{path}: not found")
+            continue
+        except NotInSnapshot:
+            _note(notes, f"{path}: not recorded in the snapshot")
+            continue
+        except OSError as e:
+            _note(notes, f"{path}: cannot read ({e.strerror or e})")
+            continue
+        except HostError as e:
+            _note(notes, f"{path}: cannot read ({e})")
             continue
         m = _IMAGE_TAG.search(text)
         if m:
@@ -205,10 +224,16 @@ def version_from_manifests(host: Host) -> KubeVersion | None:
             vm = re.match(r"v(\d+)\.(\d+)", git)
             if vm:
                 return KubeVersion(f"{vm.group(1)}.{vm.group(2)}", git, f"image tag {git} in {path}")
+        _note(notes, f"{path}: no image tag with a version")
     return None
 
 
-def version_from_tools(run: Callable[[list[str]], str | None]) -> KubeVersion | None:
+def _note(notes: list[str] | None, text: str) -> None:
+    if notes is not None:
+        notes.append(text)
+
+
+def version_from_tools(run: Callable[[list[str]], str | None], notes: list[str] | None = None) -> KubeVersion | None:
     """``kubectl version -o json`` then ``kubelet --version``, through ``run`` (argv → stdout or None)."""
     if shutil.which("kubectl"):
         out = run(["kubectl", "version", "-o", "json"])
@@ -218,14 +243,24 @@ def version_from_tools(run: Callable[[list[str]], str | None]) -> KubeVersion | 
                 if sv.get("major") and sv.get("minor"):
                     return KubeVersion(base_version(str(sv["major"]), str(sv["minor"])),
                                        str(sv.get("gitVersion", "")), "kubectl version -o json")
+                _note(notes, "kubectl version -o json: no server version (no cluster configured or reachable)")
             except (ValueError, AttributeError):
-                pass
+                _note(notes, "kubectl version -o json: an answer that is not kubectl's JSON")
+        else:
+            _note(notes, "kubectl version -o json: failed (no cluster configured or reachable)")
+    else:
+        _note(notes, "kubectl: not on PATH")
     if shutil.which("kubelet"):
         out = run(["kubelet", "--version"])
         if out:
             m = _KUBELET_VERSION.search(out)
             if m:
                 return KubeVersion(m.group(1), "", f"kubelet --version: {out.strip()}")
+            _note(notes, f"kubelet --version: no version in {out.strip()[:60]!r}")
+        else:
+            _note(notes, "kubelet --version: failed")
+    else:
+        _note(notes, "kubelet: not on PATH")
     return None
 
 
@@ -261,18 +296,21 @@ def select_benchmark(
     steps: list[str] = []
     kv: KubeVersion | None = None
     if host is not None:
-        kv = version_from_manifests(host)
+        notes: list[str] = []
+        kv = version_from_manifests(host, notes)
         steps.append(f"control-plane manifests: {kv.source if kv else 'no image tag found'}")
+        steps += [f"  {n}" for n in notes]
     if kv is None and allow_tools:
-        kv = version_from_tools(tool_runner)
+        notes = []
+        kv = version_from_tools(tool_runner, notes)
         steps.append(f"kubectl/kubelet: {kv.source if kv else 'not found or no answer'}")
+        steps += [f"  {n}" for n in notes]
     elif kv is None:
         steps.append("kubectl/kubelet: not consulted (this run may not start processes)")
     if kv is None:
-        raise BenchmarkError(
+        raise VersionNotDetected(
             "could not detect the Kubernetes version (no control-plane manifest with an image tag, "
-            "no kubectl or kubelet answered); pass --version X.Y or --benchmark NAME"
-        )
+            "no kubectl or kubelet answered); pass --version X.Y or --benchmark NAME", steps)
     sel = Selection("", kv.version, steps)
     platform, pver = platform_of(kv.git_version)
     if platform:

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kubecis.cli import args as a
 from kubecis.cli.common import echo
+
+if TYPE_CHECKING:
+    from kubecis.benchmark.versions import VersionNotDetected
+    from kubecis.host.base import Host
 
 
 def build(p: argparse.ArgumentParser, name: str) -> None:
@@ -20,20 +26,25 @@ def build(p: argparse.ArgumentParser, name: str) -> None:
 
 def explain(ns: argparse.Namespace) -> int:
     from kubecis.benchmark.variables import describe
+    from kubecis.benchmark.versions import VersionNotDetected
     from kubecis.cli.common import build_host, resolve_config_dir
     from kubecis.engine import PlanRequest, make_plan
     from kubecis.results.runner import parse_id_list
 
     host, live = build_host(root=ns.root, snapshot=ns.snapshot)
     cfg_dir = resolve_config_dir(ns.config_dir)
-    plan = make_plan(
-        PlanRequest(cfg_dir, ns.benchmark, ns.version, tuple(parse_id_list(ns.targets)),
-                    use_cmdline_paths=not ns.candidates_only, allow_tools=live),
-        host,
-    )
     out = echo
     out(f"host: {host.name}")
     out(f"config dir: {cfg_dir}")
+    try:
+        plan = make_plan(
+            PlanRequest(cfg_dir, ns.benchmark, ns.version, tuple(parse_id_list(ns.targets)),
+                        use_cmdline_paths=not ns.candidates_only, allow_tools=live),
+            host,
+        )
+    except VersionNotDetected as e:
+        _explain_without_benchmark(e, cfg_dir, host, use_cmdline=not ns.candidates_only)
+        raise
     out("benchmark:")
     for step in plan.selection.steps:
         out(f"  - {step}")
@@ -52,3 +63,46 @@ def explain(ns: argparse.Namespace) -> int:
         for d in tp.diagnostics:
             out(f"  warning: {d}")
     return 0
+
+
+def _explain_without_benchmark(e: VersionNotDetected, cfg_dir: Path, host: Host, *, use_cmdline: bool) -> None:
+    """What can be decided without a benchmark: what version detection tried, the roles and the paths that the
+    global config alone determines. The caller then fails with the error (exit 1) and what to pass."""
+    from kubecis.benchmark.config import Config
+    from kubecis.benchmark.variables import describe, discover
+    from kubecis.engine import NODE_SECTIONS, NOT_A_NODE, node_evidence, role_running
+    from kubecis.errors import HostError
+
+    config = Config.load(cfg_dir)
+    echo("benchmark:")
+    for step in e.steps:
+        echo(f"  - {step}" if not step.startswith("  ") else f"  {step}")
+    echo("  => none: the Kubernetes version was not given and could not be detected")
+    echo("roles (from the global config; a benchmark's own config may change them):")
+    for name in ("master", "etcd"):
+        try:
+            _, why = role_running(config, name, host)
+        except HostError as err:
+            why = f"{name}: cannot tell ({err})"
+        echo(f"  - {why}")
+    evidence = node_evidence(config, host)
+    echo("node:")
+    if evidence:
+        for item in evidence:
+            echo(f"  - {item}")
+    else:
+        echo(f"  - {NOT_A_NODE}")
+    for name in NODE_SECTIONS:
+        section = config.section(name)
+        if section is None:
+            continue
+        echo("")
+        echo(f"[{name}] discovery without a benchmark")
+        try:
+            d = discover(section, host, use_cmdline=use_cmdline)
+        except HostError as err:
+            echo(f"  cannot discover: {err}")
+            continue
+        for line in describe(d):
+            echo(f"  {line}")
+    echo("")

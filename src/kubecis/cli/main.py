@@ -42,6 +42,7 @@ COMMANDS: dict[str, Command] = {
     "audits": Command("audits", "Which audits the native interpreter runs (coverage)."),
     "snapshot": Command("snapshot", "Record a node once (secrets redacted), evaluate it anywhere."),
     "seccomp": Command("seccomp", "Learn seccomp profiles from observed syscalls: learn -> audit -> enforce."),
+    "profile": Command("profile", "Runtime profiles (syscalls, files, network): learn -> audit -> enforce (Landlock)."),
     "completion": Command("completion", "Print the shell completion script (bash, zsh, fish)."),
     "version": Command("", "Print the kubecis version."),
 }

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from kubecis.cli import args as a
-from kubecis.errors import OutputError, UsageError
+from kubecis.errors import BenchmarkError, OutputError, UsageError
 
 EXECUTORS = ("auto", "native", "shell")
 DISCOVERY = ("process", "candidates")
@@ -72,6 +72,7 @@ def notice(line: str) -> None:
 
 def do_run(opts: RunOptions) -> int:
     from kubecis.audit.dispatch import ALLOW_SHELL_HINT
+    from kubecis.benchmark.versions import VersionNotDetected
     from kubecis.cli.common import build_host, check_output_path, make_executor, resolve_config_dir
     from kubecis.engine import PlanRequest, make_plan, run_plan
     from kubecis.report import ReportOptions, color_enabled, render
@@ -88,17 +89,23 @@ def do_run(opts: RunOptions) -> int:
         check_output_path(opts.outputfile)
     host, live = build_host(root=opts.root, snapshot=opts.snapshot)
     cfg_dir = resolve_config_dir(opts.config_dir)
-    plan = make_plan(
-        PlanRequest(
-            config_dir=cfg_dir,
-            benchmark=opts.benchmark,
-            version=opts.version,
-            targets=opts.targets,
-            use_cmdline_paths=opts.discovery == "process",
-            allow_tools=live and opts.executor != "native",
-        ),
-        host,
+    request = PlanRequest(
+        config_dir=cfg_dir,
+        benchmark=opts.benchmark,
+        version=opts.version,
+        targets=opts.targets,
+        use_cmdline_paths=opts.discovery == "process",
+        allow_tools=live and opts.executor != "native",
     )
+    try:
+        plan = make_plan(request, host)
+    except VersionNotDetected:
+        from kubecis.benchmark.config import Config
+        from kubecis.engine import NOT_A_NODE, node_evidence
+
+        if not node_evidence(Config.load(cfg_dir), host):
+            raise BenchmarkError(NOT_A_NODE) from None
+        raise
     for warning in plan.selection.warnings:
         sys.stderr.write(f"kubecis: warning: {warning}\n")
     ex = make_executor(opts.executor, host, live=live, timeout=opts.timeout, allow_shell=opts.allow_shell,

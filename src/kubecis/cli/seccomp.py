@@ -59,10 +59,14 @@ def build(p: argparse.ArgumentParser, name: str) -> None:
     c.set_defaults(handler=show_cmd)
 
 
-def _profile(path: Path) -> Profile:
-    """Load a profile and check every name with libseccomp (one clear error otherwise)."""
+def _profile(path: Path, *, warn: bool = True) -> Profile:
+    """Load a profile and check every name with libseccomp (one clear error otherwise); say loudly when it
+    confines nothing."""
     prof = load(path)
     libseccomp.validate_names(prof, source=str(path))
+    if warn and prof.confines_nothing:
+        sys.stderr.write(f"kubecis seccomp: warning: {path} allows every syscall "
+                         f"(defaultAction {prof.default_action}, no rule restricts one): it confines nothing\n")
     return prof
 
 
@@ -110,11 +114,11 @@ def run_cmd(ns: argparse.Namespace) -> int:
     """Run CMD under a profile (enforce) or against it (audit). CMD's exit code passes through."""
     profile: Path = ns.profile
     cmd = a.command_after_dashdash(ns.cmd)
-    prof = _profile(profile)
+    prof = _profile(profile, warn=ns.mode != "enforce")  # enforce refuses it outright
     if not cmd:
         raise SeccompError("missing command: give it after '--', e.g. kubecis seccomp run -p p.json -- CMD")
     if ns.mode == "enforce":
-        return runner.enforce(cmd, prof)
+        return runner.enforce(cmd, prof, source=str(profile))
     result = runner.audit(cmd, prof)
     runner.print_audit(result, source=str(profile))
     return result.exit_code

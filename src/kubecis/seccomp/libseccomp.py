@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from kubecis.seccomp.errors import SeccompError
-from kubecis.seccomp.profile import Profile
+from kubecis.seccomp.profile import ARCH_NAME, SYSCALL_NAME, Profile
 
 __NR_SCMP_ERROR = -1
 
@@ -106,7 +106,7 @@ def arch_token(oci_arch: str) -> int:
     """``SCMP_ARCH_X86_64`` -> libseccomp's token (the kernel AUDIT_ARCH value)."""
     if oci_arch == "SCMP_ARCH_NATIVE":
         return int(lib().seccomp_arch_native())
-    if not oci_arch.startswith("SCMP_ARCH_"):
+    if not ARCH_NAME.fullmatch(oci_arch):
         raise SeccompError(f"unknown architecture {oci_arch!r} (expected SCMP_ARCH_*)")
     tok = int(lib().seccomp_arch_resolve_name(oci_arch[len("SCMP_ARCH_"):].lower().encode()))
     if tok == 0:
@@ -130,7 +130,11 @@ def native_arch() -> str:
 
 @functools.cache
 def syscall_known(name: str) -> bool:
-    """True if libseccomp knows ``name`` on any architecture (natively or as a pseudo syscall)."""
+    """True if libseccomp knows ``name`` on any architecture (natively or as a pseudo syscall).
+
+    Only well-formed names are asked: C strings end at a NUL, so ``"read\\0x"`` would resolve as ``read``."""
+    if not SYSCALL_NAME.fullmatch(name):
+        return False
     b = name.encode()
     if int(lib().seccomp_syscall_resolve_name(b)) != __NR_SCMP_ERROR:
         return True
@@ -186,6 +190,19 @@ class CompiledFilter:
 
     def preexec(self) -> Callable[[], None]:
         """A ``preexec_fn`` that sets no_new_privs and installs the filter (all buffers built here)."""
+        install = self.install_step()
+        libc = _libc()
+
+        def _preexec() -> None:
+            if libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, None, 0, 0) != 0:
+                err = ctypes.get_errno()
+                raise OSError(err, f"prctl(PR_SET_NO_NEW_PRIVS): {os.strerror(err)}")
+            install()
+
+        return _preexec
+
+    def install_step(self) -> Callable[[], None]:
+        """Install the filter (no_new_privs must be set already); every buffer is built here, before fork."""
         n = self.instructions
         arr = (_SockFilter * n).from_buffer_copy(self.program)
         prog = _SockFprog(n, ctypes.cast(arr, ctypes.POINTER(_SockFilter)))
@@ -194,9 +211,6 @@ class CompiledFilter:
 
         def _install() -> None:
             _ = arr  # keep the instruction buffer alive
-            if libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, None, 0, 0) != 0:
-                err = ctypes.get_errno()
-                raise OSError(err, f"prctl(PR_SET_NO_NEW_PRIVS): {os.strerror(err)}")
             if libc.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, prog_p, 0, 0) != 0:
                 err = ctypes.get_errno()
                 raise OSError(err, f"prctl(PR_SET_SECCOMP): {os.strerror(err)}")

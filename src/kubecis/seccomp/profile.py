@@ -9,6 +9,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
+import stat
 import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -27,6 +29,12 @@ PERMITTING = frozenset({"SCMP_ACT_ALLOW", "SCMP_ACT_LOG"})
 _TOP_KEYS = frozenset({"defaultAction", "defaultErrnoRet", "architectures", "archMap", "syscalls", "flags"})
 _RULE_KEYS = frozenset({"names", "name", "action", "errnoRet", "args", "comment", "includes", "excludes"})
 _ACTION_ORDER = {"SCMP_ACT_ALLOW": 0, "SCMP_ACT_LOG": 1}
+#: A syscall name as libseccomp spells them (also keeps NUL, ',', '!', '%', '/' out of strace's -e expressions).
+SYSCALL_NAME = re.compile(r"[a-z0-9_]{1,64}")
+ARCH_NAME = re.compile(r"SCMP_ARCH_[A-Z0-9_]{1,32}")
+#: Bounds for profile files: real profiles are a few KiB and 4 levels deep.
+MAX_PROFILE_BYTES = 4 * 1024 * 1024
+MAX_JSON_DEPTH = 32
 
 
 @dataclass(frozen=True)
@@ -63,6 +71,11 @@ class Profile:
     @property
     def default_permits(self) -> bool:
         return self.default_action in PERMITTING
+
+    @property
+    def confines_nothing(self) -> bool:
+        """True if every syscall goes through (default permits, no rule restricts a name): unconfined."""
+        return self.default_permits and not self.restricted_names()
 
     def allowed_names(self) -> frozenset[str]:
         """Names with an explicit permitting rule."""
@@ -169,6 +182,14 @@ def _str_list(value: object, where: str) -> list[str]:
     return list(value)
 
 
+def _names(value: object, where: str) -> list[str]:
+    names = _str_list(value, where)
+    for n in names:
+        if not SYSCALL_NAME.fullmatch(n):
+            raise SeccompError(f"{where}: invalid syscall name {n!r} (lowercase letters, digits and '_' only)")
+    return names
+
+
 def _opt(data: Mapping[str, Any], key: str) -> Any:
     """An optional list field: absent or null means empty; anything else is checked by the caller."""
     value = data.get(key)
@@ -199,7 +220,7 @@ def parse(data: object, *, source: str) -> Profile:
         subs = _opt(entry, "subArchitectures")
         archs.extend(_str_list(subs, f"{source}: archMap[{i}].subArchitectures"))
     for a in archs:
-        if not a.startswith("SCMP_ARCH_"):
+        if not ARCH_NAME.fullmatch(a):
             raise SeccompError(f"{source}: unknown architecture {a!r} (expected SCMP_ARCH_*)")
     flags = _str_list(_opt(data, "flags"), f"{source}: flags")
     raw_rules = _opt(data, "syscalls")
@@ -219,7 +240,7 @@ def parse(data: object, *, source: str) -> Profile:
         raw_names = raw.get("names")
         if raw_names is None:
             raw_names = [raw["name"]] if "name" in raw else []
-        names = _str_list(raw_names, f"{where}: names")
+        names = _names(raw_names, f"{where}: names")
         if not names:
             raise SeccompError(f"{where}: names must not be empty")
         if "action" not in raw:
@@ -240,11 +261,33 @@ def parse(data: object, *, source: str) -> Profile:
     )
 
 
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def check_json_depth(text: str, *, source: str, limit: int = MAX_JSON_DEPTH) -> None:
+    """Refuse JSON nested deeper than ``limit`` before the (recursive) decoder sees it."""
+    depth = 0
+    for m in _JSON_TOKEN.finditer(text):
+        tok = m.group()
+        if tok in "[{":
+            depth += 1
+            if depth > limit:
+                raise SeccompError(f"{source}: not a seccomp profile: JSON nested deeper than {limit} levels")
+        elif tok in "]}":
+            depth -= 1
+
+
 def loads(text: str, *, source: str) -> Profile:
+    if len(text) > MAX_PROFILE_BYTES:
+        raise SeccompError(f"{source}: too large for a seccomp profile ({len(text)} bytes, "
+                           f"limit {MAX_PROFILE_BYTES})")
+    check_json_depth(text, source=source)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as e:
         raise SeccompError(f"{source}: not valid JSON: line {e.lineno} column {e.colno}: {e.msg}") from None
+    except (ValueError, RecursionError) as e:  # e.g. an integer beyond Python's digit limit
+        raise SeccompError(f"{source}: not valid JSON: {str(e).splitlines()[0]}") from None
     return parse(data, source=source)
 
 
@@ -252,7 +295,7 @@ def load(path: str | os.PathLike[str]) -> Profile:
     """Read and validate the shape of a profile file (one clear error if unreadable or malformed)."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        text = read_bounded(p, MAX_PROFILE_BYTES)
     except FileNotFoundError:
         raise SeccompError(f"{p}: no such profile file") from None
     except IsADirectoryError:
@@ -264,6 +307,24 @@ def load(path: str | os.PathLike[str]) -> Profile:
     except OSError as e:
         raise SeccompError(f"{p}: cannot read profile: {e.strerror or e}") from None
     return loads(text, source=str(p))
+
+
+def read_bounded(path: Path, limit: int) -> str:
+    """UTF-8 text of a regular file of at most ``limit`` bytes (a FIFO or device is refused, never read)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise IsADirectoryError(21, "Is a directory")
+        if not stat.S_ISREG(st.st_mode):
+            raise SeccompError(f"{path}: not a regular file")
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            data = f.read(limit + 1)
+    finally:
+        os.close(fd)
+    if len(data) > limit:
+        raise SeccompError(f"{path}: too large for a profile (more than {limit} bytes)")
+    return data.decode("utf-8")
 
 
 def write_atomic(path: str | os.PathLike[str], text: str) -> None:

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import subprocess
+import signal
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from kubecis.seccomp import libseccomp
+from kubecis.seccomp import launch, libseccomp
 from kubecis.seccomp.base import RUNTIME_BASE_SET
 from kubecis.seccomp.errors import SeccompError
 from kubecis.seccomp.profile import Profile, allow_profile, merge
-from kubecis.seccomp.trace import Observed, exit_code, resolve_command, run_traced, signals_to_child
+from kubecis.seccomp.trace import Observed, run_traced
 
 
 @dataclass
@@ -26,34 +26,58 @@ def learn(cmd: Sequence[str], *, duration: float | None = None, base: Profile | 
     """Trace ``cmd``, add the runtime base set, merge with ``base``; names validated by libseccomp."""
     native = libseccomp.native_arch()
     run = run_traced(cmd, native=native, duration=duration)
-    names = run.observed.names() | RUNTIME_BASE_SET
-    for n in sorted(names):
-        if not libseccomp.syscall_known(n):
-            raise SeccompError(f"strace reported syscall {n!r}, which libseccomp does not know; "
-                               "profile not written")
-    profile = allow_profile(names, {native, *run.observed.by_arch})
+    profile = syscall_profile(run.observed, native)
     if base is not None:
         profile = merge(base, profile)
     libseccomp.validate_names(profile, source="learned profile")
     return LearnResult(run.exit_code, profile, run.observed, run.timed_out)
 
 
-def enforce(cmd: Sequence[str], profile: Profile) -> int:
+def syscall_profile(observed: Observed, native: str) -> Profile:
+    """The allow-list profile for what was observed, plus the runtime base set."""
+    names = observed.names() | RUNTIME_BASE_SET
+    for n in sorted(names):
+        if not libseccomp.syscall_known(n):
+            raise SeccompError(f"strace reported syscall {n!r}, which libseccomp does not know; "
+                               "profile not written")
+    return allow_profile(names, {native, *observed.by_arch})
+
+
+AUDIT_HINT = "run it with --mode audit to see what it needs"
+
+
+def check_enforceable(profile: Profile, *, source: str) -> None:
+    """Refuse profiles that cannot do what enforce promises: one that confines nothing, one that denies the
+    exec every command starts with."""
+    if profile.confines_nothing:
+        raise SeccompError(
+            f"{source}: defaultAction {profile.default_action} with no rule restricting a syscall: this profile "
+            "allows every syscall, so enforcing it would run the command unconfined; refusing"
+        )
+    if not profile.allows("execve"):
+        raise SeccompError(
+            f"{source}: execve is not allowed (action {profile.action_for('execve')}): no command can start under "
+            f"this profile (the runtime base set includes it); {AUDIT_HINT}"
+        )
+
+
+def enforce(cmd: Sequence[str], profile: Profile, *, source: str = "the profile") -> int:
     """Run ``cmd`` with the profile installed in the child right before exec; returns its exit code."""
-    exe = resolve_command(cmd)
+    check_enforceable(profile, source=source)
     compiled = libseccomp.compile_profile(profile)
-    try:
-        proc = subprocess.Popen([exe, *cmd[1:]], executable=exe, preexec_fn=compiled.preexec())
-    except PermissionError as e:
-        raise SeccompError(f"cannot exec {cmd[0]} under the profile: {e.strerror} "
-                           "(does the profile allow execve?)") from None
-    except OSError as e:
-        raise SeccompError(f"cannot start {cmd[0]}: {e.strerror or e}") from None
-    except subprocess.SubprocessError as e:
-        raise SeccompError(f"cannot install the seccomp filter: {e}") from None
-    with signals_to_child(lambda: [proc.pid]):
-        proc.wait()
-    return exit_code(proc.returncode)
+    child = launch.start(cmd, [launch.no_new_privs_step(), compiled.install_step()],
+                         what=f"the seccomp profile {source}", hint=AUDIT_HINT)
+    rc = child.wait()
+    if rc == 128 + signal.SIGSYS and profile_kills(profile):
+        sys.stderr.write(f"kubecis seccomp: {cmd[0]} was killed by SIGSYS: the profile's filter kills a syscall "
+                         f"it made; {AUDIT_HINT}\n")
+    return rc
+
+
+def profile_kills(profile: Profile) -> bool:
+    """True if some syscall would end in SIGSYS (KILL*/TRAP as the default or a rule's action)."""
+    killing = ("SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_TRAP")
+    return profile.default_action in killing or any(r.action in killing for r in profile.rules)
 
 
 @dataclass(frozen=True)

@@ -23,11 +23,16 @@ from pathlib import Path
 from kubecis.seccomp.errors import SeccompError
 
 # "1234 name(" or "1234<comm> name(" ; comm may contain anything but we stop at the first "> ".
-_SYSCALL = re.compile(r"^(?P<pid>\d+)(?:<(?P<comm>.*?)>)?\s+(?P<name>[A-Za-z_][A-Za-z0-9_]*)\(")
+# An optional "-ttt" timestamp may follow the pid.
+_SYSCALL = re.compile(r"^(?P<pid>\d+)(?:<(?P<comm>.*?)>)?\s+(?:\d+\.\d+\s+)?(?P<name>[A-Za-z_][A-Za-z0-9_]*)\(")
 _PERSONALITY = re.compile(
-    r"^(?:\d+(?:<.*?>)?\s+)?\[ Process PID=(?P<pid>\d+) runs in (?P<mode>.+?) mode\. \]"
+    r"^(?:\d+(?:<.*?>)?\s+)?(?:\d+\.\d+\s+)?\[ Process PID=(?P<pid>\d+) runs in (?P<mode>.+?) mode\. \]"
 )
 _UNKNOWN = re.compile(r"^syscall_(?:0x[0-9a-f]+|\d+)$")
+# "1234<comm> <... execve resumed>) = 0": the second half of an exec strace printed in two lines.
+_RESUMED = re.compile(r"^\d+(?:<.*?>)?\s+(?:\d+\.\d+\s+)?<\.\.\. (?P<name>[A-Za-z_][A-Za-z0-9_]*) resumed>")
+_EXECS = frozenset({"execve", "execveat"})
+_RETURNS_0 = re.compile(r"\)\s+= 0\s*$")
 
 #: strace personality names -> OCI arch, per native arch.
 _PERSONALITIES: dict[str, dict[str, str]] = {
@@ -48,6 +53,7 @@ class Observed:
     first: dict[str, tuple[int, str]] = field(default_factory=dict)  # name -> (pid, comm)
     unknown: Counter[str] = field(default_factory=Counter)  # syscall_0x... strace could not name
     arch_first: dict[str, tuple[int, str]] = field(default_factory=dict)  # arch -> first (pid, comm)
+    exec_ok: bool = False  # an execve/execveat returned 0: the command (or a child) really started
 
     def names(self) -> set[str]:
         return {n for c in self.by_arch.values() for n in c}
@@ -71,6 +77,11 @@ def parse_strace(lines: Iterable[str], *, native: str, exec_name: str = "") -> O
     for line in lines:
         m = _SYSCALL.match(line)
         if m is None:
+            rm = _RESUMED.match(line)
+            if rm is not None:
+                if rm.group("name") in _EXECS and _RETURNS_0.search(line):
+                    obs.exec_ok = True
+                continue
             pm = _PERSONALITY.match(line)
             if pm is not None:
                 mode = pm.group("mode")
@@ -81,6 +92,8 @@ def parse_strace(lines: Iterable[str], *, native: str, exec_name: str = "") -> O
         if comm == "strace" and exec_name:
             comm = exec_name  # the first execve happens in strace's child before the exec
         name = m.group("name")
+        if name in _EXECS and _RETURNS_0.search(line):
+            obs.exec_ok = True
         if _UNKNOWN.match(name):
             obs.unknown[name] += 1
             continue
@@ -126,10 +139,10 @@ def _descendants(root: int) -> list[int]:
         if not entry.isdigit():
             continue
         try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
+            stat = Path(f"/proc/{entry}/stat").read_bytes()  # comm may be any bytes, not UTF-8
+            ppid = int(stat.rsplit(b")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
             continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
         children.setdefault(ppid, []).append(int(entry))
     out: list[int] = []
     todo = [root]
@@ -191,23 +204,34 @@ def run_traced(
     are traced (strace installs its own seccomp-bpf pre-filter, so allowed syscalls cost nothing);
     with ``only_outside`` only the syscalls in that set are traced.
     """
+    # raw=all: no argument decoding; we only need names (about 3x less tracing overhead)
+    args = ["-s", "0", "-e", "raw=all"]
+    # execve is always traced: the command's own exec proves that tracing worked.
+    if everything_but is not None:
+        names = sorted(set(everything_but) - {"execve"})
+        args += ["--seccomp-bpf", "-Y", "-e", ("trace=!" + ",".join("?" + n for n in names)) if names else "trace=all"]
+    elif only_outside is not None:
+        names = sorted(set(only_outside) | {"execve"})
+        args += ["--seccomp-bpf", "-Y", "-e", "trace=" + ",".join("?" + n for n in names)]
+    with traced(cmd, args, duration=duration, grace=grace) as (rc, timed_out, out), \
+            open(out, encoding="utf-8", errors="replace") as f:
+        observed = parse_strace(f, native=native, exec_name=os.path.basename(cmd[0]))
+    check_started(cmd, observed, rc)
+    return TracedRun(rc, observed, timed_out)
+
+
+@contextlib.contextmanager
+def traced(
+    cmd: Sequence[str], strace_args: Sequence[str], *, duration: float | None = None, grace: float = 5.0
+) -> Iterator[tuple[int, bool, str]]:
+    """Run ``strace -f ARGS -o FILE -- cmd`` with the command's stdio, exit code and signals passed
+    through; yields (exit code, stopped after ``duration``, FILE) while FILE still exists."""
     resolve_command(cmd)
     strace = strace_path()
-    with tempfile.TemporaryDirectory(prefix="kubecis-seccomp-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="kubecis-trace-") as tmp:
         out = os.path.join(tmp, "trace")
-        argv = [strace, "-f", "--quiet=attach,exit,path-resolution,thread-execve", "-s", "0",
-                # raw=all: no argument decoding; we only need names (about 3x less tracing overhead)
-                "-e", "raw=all", "-e", "signal=none", "-o", out]
-        # execve is always traced: the command's own exec proves that tracing worked.
-        if everything_but is not None:
-            names = sorted(set(everything_but) - {"execve"})
-            argv += ["--seccomp-bpf", "-Y", "-e",
-                     ("trace=!" + ",".join("?" + n for n in names)) if names else "trace=all"]
-        elif only_outside is not None:
-            names = sorted(set(only_outside) | {"execve"})
-            argv += ["--seccomp-bpf", "-Y", "-e",
-                     "trace=" + ",".join("?" + n for n in names)]
-        argv += ["--", *cmd]
+        argv = [strace, "-f", "--quiet=attach,exit,path-resolution,thread-execve", "-e", "signal=none",
+                *strace_args, "-o", out, "--", *cmd]
         timed_out = False
         try:
             proc = subprocess.Popen(argv)
@@ -225,14 +249,18 @@ def run_traced(
                 if proc.poll() is None:
                     _signal_all(_descendants(proc.pid), signal.SIGKILL)
                 proc.wait()
-        try:
-            with open(out, encoding="utf-8", errors="replace") as f:
-                observed = parse_strace(f, native=native, exec_name=os.path.basename(cmd[0]))
-        except FileNotFoundError:
+        if not os.path.exists(out):
             raise SeccompError(f"strace did not produce a trace (exit {exit_code(proc.returncode)}); "
-                               "is ptrace allowed here (CAP_SYS_PTRACE, kernel.yama.ptrace_scope)?") from None
-    rc = exit_code(proc.returncode)
-    if not {"execve", "execveat"} & observed.names():
+                               "is ptrace allowed here (CAP_SYS_PTRACE, kernel.yama.ptrace_scope)?")
+        yield exit_code(proc.returncode), timed_out, out
+
+
+def check_started(cmd: Sequence[str], observed: Observed, rc: int) -> None:
+    """The command must have been traced and must have started (an exec that returned 0); else one clear
+    error, so nothing is written for a command that never ran."""
+    if not _EXECS & observed.names():
         raise SeccompError(f"strace could not trace the command (exit {rc}); is ptrace allowed here "
                            "(CAP_SYS_PTRACE, kernel.yama.ptrace_scope)?")
-    return TracedRun(rc, observed, timed_out)
+    if not observed.exec_ok:
+        raise SeccompError(f"{cmd[0]} never started: its exec failed (exit {rc}); strace's message above says "
+                           "why (a missing interpreter? not a program?)")
