@@ -165,6 +165,22 @@ def test_migrations_are_one_transaction(store_url):
         assert "cluster" in {c["name"] for c in sa.inspect(conn).get_columns("scans")}
 
 
+def test_reading_never_creates_a_store(store_url):
+    if not store_url.startswith("postgresql"):
+        with pytest.raises(StoreError, match=r"no such store \(`kubecis run --store` creates it\)$"):
+            Store.open(store_url, create=False)
+        engine = engine_for(store_url)
+        with engine.connect():  # creates an empty SQLite file: a database without a store
+            pass
+        engine.dispose()
+    with pytest.raises(StoreError, match=r"no kubecis store in this database \(`kubecis run --store` creates it\)$"):
+        Store.open(store_url, create=False)
+    engine = engine_for(store_url)
+    with engine.connect() as conn:
+        assert schema.current_version(conn) is None
+    engine.dispose()
+
+
 def test_a_store_from_a_newer_kubecis_is_refused(store_url):
     with Store.open(store_url) as store, store.engine.begin() as conn:
         conn.execute(sa.text("UPDATE kubecis_schema SET version = 7"))

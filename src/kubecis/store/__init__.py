@@ -139,6 +139,9 @@ class Store:
         store = cls(engine, shown)
         try:
             with store._errors("cannot open the store"), engine.begin() as conn:
+                if not create and schema.current_version(conn) is None:
+                    raise StoreError(f"--store {shown}: no kubecis store in this database (`kubecis run --store` "
+                                     "creates it)")
                 try:
                     schema.migrate(conn)
                 except schema.SchemaError as e:
