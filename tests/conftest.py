@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.dbs import pg_url, store_url  # noqa: F401  (fixtures: a PostgreSQL database, SQLite and PostgreSQL)
 from tests.shared import CFG, COMPAT, REPO
 
 __all__ = ["CFG", "COMPAT", "REPO"]

@@ -10,6 +10,9 @@ one line on stderr and exits with its ``exit_code``. Anything else is a bug.
     ├── HostError                the host cannot be read (--root, snapshot)
     ├── AuditError               an executor could not run at all
     ├── OutputError              the report cannot be written
+    ├── WaiverError              a waivers file that cannot be used (names file:line)
+    ├── SinkError                a result sink failed (--store, --pgsql, --asff), after the report was written
+    ├── StoreError               the history store cannot be opened, read or written
     └── UsageError               bad flag combination (exit 2)
 
     Terminated (a BaseException) SIGTERM arrived: unwinds like KeyboardInterrupt (exit 143)
@@ -53,6 +56,18 @@ class AuditError(KubecisError):
 
 class OutputError(KubecisError):
     pass
+
+
+class WaiverError(KubecisError):
+    """A waivers file that cannot be used; each line of ``str()`` is ``file:line: message``."""
+
+
+class SinkError(KubecisError):
+    """A destination of the results (history store, PostgreSQL, Security Hub) failed; one line per sink."""
+
+
+class StoreError(KubecisError):
+    """The history store (``--store``) cannot be opened, read or written."""
 
 
 class UsageError(KubecisError):

@@ -5,7 +5,7 @@ import dataclasses
 import pytest
 
 from kubecis.errors import UsageError
-from kubecis.report import FORMATS, ReportOptions, render
+from kubecis.report import ALL_FORMATS, FORMATS, MORE_FORMATS, ReportOptions, render
 from kubecis.results.model import RunResult
 
 
@@ -18,11 +18,18 @@ def test_unknown_format_is_a_usage_error():
         render("yaml", RunResult(), ReportOptions())
 
 
+def test_kubecis_formats_are_loaded_only_when_used():
+    assert MORE_FORMATS == {"html": "html", "sarif": "sarif", "csv": "csv", "asff": "asff"}
+    assert ALL_FORMATS == ("text", "json", "junit", "html", "sarif", "csv", "asff")
+    for fmt in ("html", "sarif", "csv"):
+        assert render(fmt, RunResult(), ReportOptions())
+
+
 def test_options_defaults_and_frozen():
     opts = ReportOptions()
     assert dataclasses.asdict(opts) == {
         "no_results": False, "no_remediations": False, "no_summary": False, "no_totals": False,
-        "include_test_output": False, "color": False, "escape_controls": False,
+        "include_test_output": False, "color": False, "escape_controls": False, "asff": None,
     }
     with pytest.raises(dataclasses.FrozenInstanceError):
         opts.color = True  # type: ignore[misc]

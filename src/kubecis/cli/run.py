@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from kubecis.cli import args as a
+from kubecis.cli import outputs
 from kubecis.errors import BenchmarkError, OutputError, UsageError
 
 EXECUTORS = ("auto", "native", "shell")
@@ -29,7 +30,7 @@ class RunOptions:
     skip: str = ""
     scored: bool = True
     unscored: bool = True
-    fmt: str = "text"  # text, json, junit
+    fmt: str = "text"  # one of outputs.FORMATS
     outputfile: Path | None = None
     noremediations: bool = False
     noresults: bool = False
@@ -43,6 +44,13 @@ class RunOptions:
     snapshot: Path | None = None
     timeout: float = 30.0
     discovery: str = "process"
+    # reports beyond kube-bench's, waivers and sinks (cli/outputs.py)
+    waivers: Path | None = None
+    node_name: str = ""
+    cluster: str = ""
+    store: str | None = None
+    pgsql: bool = False
+    asff: bool = False
 
 
 def write_atomic(path: Path, text: str, flag: str = "--outputfile") -> None:
@@ -87,6 +95,8 @@ def do_run(opts: RunOptions) -> int:
     )
     if opts.outputfile is not None:
         check_output_path(opts.outputfile)
+    extra = outputs.Outputs.prepare(fmt=opts.fmt, waivers=opts.waivers, node_name=opts.node_name,
+                                    cluster=opts.cluster, store=opts.store, pgsql=opts.pgsql, asff=opts.asff)
     host, live = build_host(root=opts.root, snapshot=opts.snapshot)
     cfg_dir = resolve_config_dir(opts.config_dir)
     request = PlanRequest(
@@ -108,11 +118,14 @@ def do_run(opts: RunOptions) -> int:
         raise
     for warning in plan.selection.warnings:
         sys.stderr.write(f"kubecis: warning: {warning}\n")
+    extra.configure(plan.config.get)
     ex = make_executor(opts.executor, host, live=live, timeout=opts.timeout, allow_shell=opts.allow_shell,
                        notify=notice)
     if opts.executor == "shell":
         notice("--executor shell: every audit runs through /bin/sh")
     result = run_plan(plan, ex, filters)
+    if extra.active:
+        result = extra.annotate(result, host)
     to_terminal = opts.outputfile is None and _isatty(sys.stdout)
     options = ReportOptions(
         no_results=opts.noresults,
@@ -122,6 +135,7 @@ def do_run(opts: RunOptions) -> int:
         include_test_output=opts.include_test_output,
         color=opts.fmt == "text" and opts.outputfile is None and color_enabled(sys.stdout),
         escape_controls=opts.fmt == "text" and to_terminal,
+        asff=extra.asff_settings,
     )
     text = render(opts.fmt, result, options)
     if opts.outputfile is not None:
@@ -140,6 +154,8 @@ def do_run(opts: RunOptions) -> int:
         if declined:
             sys.stderr.write(f"kubecis: {len(declined)} checks not run (audit not supported natively; "
                              f"{ALLOW_SHELL_HINT}): {', '.join(declined)}\n")
+    extra.report_notes(result)
+    extra.deliver(result)  # after the report is written: a failing sink loses no result
     if opts.exit_code and result.totals.fail > 0:
         return opts.exit_code
     return 0
@@ -162,8 +178,11 @@ def build(p: argparse.ArgumentParser, name: str) -> None:
         p.description = ("Show a real report without a cluster: replay the example node shipped with kubecis (a "
                          "kubeadm control plane with typical weaknesses) against the bundled benchmark. "
                          "Same as `kubecis run --snapshot example` with the bundled definitions.")
-        p.add_argument("--json", dest="fmt", action="store_const", const="json", default="text",
-                       help="kube-bench JSON output")
+        out = p.add_argument_group("output")
+        out.add_argument("--json", dest="json_out", action="store_true", help="kube-bench JSON output")
+        out.add_argument("--outputfile", type=a.path_arg, metavar="FILE",
+                         help="write the report to FILE (atomically; a regular file, never through a symlink)")
+        outputs.add_arguments(p, out)
         p.set_defaults(handler=_demo)
         return
     if name in _SHORTCUTS:
@@ -182,6 +201,7 @@ def build(p: argparse.ArgumentParser, name: str) -> None:
     out.add_argument("--junit", dest="junit_out", action="store_true", help="JUnit XML output (wins over --json)")
     out.add_argument("--outputfile", type=a.path_arg, metavar="FILE",
                      help="write the report to FILE (atomically; a regular file, never through a symlink)")
+    outputs.add_arguments(p, out)
     out.add_argument("--noremediations", action="store_true", help="text: omit the remediations")
     out.add_argument("--noresults", action="store_true", help="text: omit per-check lines")
     out.add_argument("--nosummary", action="store_true", help="text: omit per-target summaries")
@@ -216,11 +236,11 @@ def options_from(ns: argparse.Namespace) -> RunOptions:
         targets=fixed if fixed is not None else tuple(parse_id_list(ns.targets)),
         config_dir=ns.config_dir, benchmark=ns.benchmark, version=ns.version, check=ns.check, group=ns.group,
         skip=ns.skip, scored=ns.scored, unscored=ns.unscored,
-        fmt="junit" if ns.junit_out else "json" if ns.json_out else "text", outputfile=ns.outputfile,
+        outputfile=ns.outputfile,
         noremediations=ns.noremediations, noresults=ns.noresults, nosummary=ns.nosummary, nototals=ns.nototals,
         include_test_output=ns.include_test_output, exit_code=ns.exit_code, executor=ns.executor,
         allow_shell=ns.allow_shell, root=ns.root,
-        snapshot=ns.snapshot, timeout=ns.timeout, discovery=ns.discovery,
+        snapshot=ns.snapshot, timeout=ns.timeout, discovery=ns.discovery, **outputs.options_from(ns),
     )
 
 
@@ -235,4 +255,4 @@ def _demo(ns: argparse.Namespace) -> int:
     from kubecis.benchmark.bundled import materialise
 
     # always the bundled definitions the example was recorded with, never ./cfg
-    return do_run(replace(DEMO, config_dir=materialise(), fmt=ns.fmt))
+    return do_run(replace(DEMO, config_dir=materialise(), outputfile=ns.outputfile, **outputs.options_from(ns)))

@@ -6,6 +6,17 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True)
+class AsffSettings:
+    """What an AWS Security Finding needs beyond the results (kube-bench's AWS_ACCOUNT, AWS_REGION,
+    CLUSTER_ARN and NODE_NAME settings)."""
+
+    account: str
+    region: str
+    cluster_arn: str
+    node_name: str = ""  # "" : the run's node name
+
+
+@dataclass(frozen=True, slots=True)
 class ReportOptions:
     """kube-bench's output flags. Only the text format reads most of them.
 
@@ -24,3 +35,5 @@ class ReportOptions:
     # Text shown on a terminal: control characters from check text, audit output or remediations are shown
     # escaped (\x1b...), so data read from a node cannot drive the terminal. Decided by the caller.
     escape_controls: bool = False
+    # ``--format asff`` / ``--asff``: the AWS settings (None when not configured).
+    asff: AsffSettings | None = None

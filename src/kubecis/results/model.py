@@ -3,13 +3,22 @@
 States are kube-bench's four. Why a check did not PASS is always in ``reason``
 (absent file, unreadable, not evaluated, audit error, timeout ...), never a silent
 FAIL.
+
+A waived check (see :mod:`kubecis.results.waivers`) is INFO in kube-bench's formats, with the waiver in
+its ``reason``, and keeps the waiver and its original state in ``waiver``: kubecis's own formats show it as
+``WAIVED`` (:attr:`CheckResult.status`) and count it apart (:class:`StatusCounts`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
+
+# kubecis's own formats (HTML, SARIF, CSV, history) use kube-bench's four states plus this one.
+WAIVED = "WAIVED"
+STATUSES = ("PASS", "FAIL", "WARN", "INFO", WAIVED)
 
 
 class State(StrEnum):
@@ -17,6 +26,22 @@ class State(StrEnum):
     FAIL = "FAIL"
     WARN = "WARN"
     INFO = "INFO"
+
+
+@dataclass(frozen=True, slots=True)
+class AppliedWaiver:
+    """The waiver that turned a FAIL/WARN check into a waived one."""
+
+    id: str  # the waiver's id, or "FILE:LINE" of its entry
+    reason: str
+    owner: str
+    expires: str  # ISO date, the last day the waiver applies
+    state: State  # the check's state before it was waived
+
+    def describe(self) -> str:
+        """The text kube-bench's formats carry in the check's ``reason``."""
+        owner = f", owner {self.owner}" if self.owner else ""
+        return f"waived ({self.id}{owner}, until {self.expires}; was {self.state.value}): {self.reason}"
 
 
 @dataclass(slots=True)
@@ -37,6 +62,13 @@ class CheckResult:
     reason: str = ""
     # Not part of kube-bench's JSON: which executor ran the audits ("" if none ran).
     executor: str = ""
+    # Not part of kube-bench's JSON: the waiver applied to this check (its state is then INFO).
+    waiver: AppliedWaiver | None = None
+
+    @property
+    def status(self) -> str:
+        """The state in kubecis's own formats: kube-bench's four, or WAIVED."""
+        return WAIVED if self.waiver is not None else self.state.value
 
     def to_dict(self) -> dict[str, Any]:
         """kube-bench's JSON object for a check, in its field order."""
@@ -106,6 +138,50 @@ class Counts:
     @property
     def total(self) -> int:
         return self.pass_ + self.fail + self.warn + self.info
+
+
+@dataclass(slots=True)
+class StatusCounts:
+    """Counts in kubecis's own formats: a waived check counts as WAIVED, not as the INFO it is in kube-bench's."""
+
+    pass_: int = 0
+    fail: int = 0
+    warn: int = 0
+    info: int = 0
+    waived: int = 0
+
+    @classmethod
+    def of(cls, checks: Iterable[CheckResult]) -> StatusCounts:
+        c = cls()
+        for check in checks:
+            c.add(check.status)
+        return c
+
+    def add(self, status: str) -> None:
+        name = "pass_" if status == "PASS" else status.lower()
+        setattr(self, name, getattr(self, name) + 1)
+
+    def get(self, status: str) -> int:
+        return int(getattr(self, "pass_" if status == "PASS" else status.lower()))
+
+    def __iadd__(self, other: StatusCounts) -> StatusCounts:
+        for s in STATUSES:
+            name = "pass_" if s == "PASS" else s.lower()
+            setattr(self, name, self.get(s) + other.get(s))
+        return self
+
+    def as_dict(self) -> dict[str, int]:
+        return {s: self.get(s) for s in STATUSES}
+
+    @property
+    def total(self) -> int:
+        return self.pass_ + self.fail + self.warn + self.info + self.waived
+
+    @property
+    def pass_rate(self) -> float | None:
+        """PASS out of the checks that gave a verdict (PASS + FAIL); None when none did."""
+        decided = self.pass_ + self.fail
+        return self.pass_ / decided if decided else None
 
 
 @dataclass(slots=True)
@@ -182,12 +258,42 @@ class ControlsResult:
             return 0
 
 
+@dataclass(frozen=True, slots=True)
+class WaiverUse:
+    """One waiver of the file and what it did in this run (kubecis's own formats list them)."""
+
+    id: str
+    reason: str
+    owner: str
+    expires: str
+    status: str  # "applied", "expired" (not applied), "unused" (active, waived nothing)
+    checks: tuple[str, ...] = ()  # applied: the checks it waived; expired: the checks it would have waived
+
+
 @dataclass(slots=True)
 class RunResult:
     controls: list[ControlsResult] = field(default_factory=list)
     # Facts about the run that are not part of kube-bench's formats (benchmark, executor notes...).
     benchmark: str = ""
     notes: list[str] = field(default_factory=list)
+    # Which node of which cluster, and when (RFC 3339, UTC): set by the caller; kubecis's own formats and
+    # the sinks show and key on them.
+    node: str = ""
+    cluster: str = ""
+    scanned_at: str = ""
+    # What the waivers file did (None: no waivers file was given).
+    waivers: tuple[WaiverUse, ...] | None = None
+
+    def checks(self) -> Iterator[tuple[ControlsResult, GroupResult, CheckResult]]:
+        """Every check with its controls object and group, in report order."""
+        for controls in self.controls:
+            for group in controls.groups:
+                for check in group.checks:
+                    yield controls, group, check
+
+    @property
+    def status_counts(self) -> StatusCounts:
+        return StatusCounts.of(c for _, _, c in self.checks())
 
     @property
     def totals(self) -> Counts:
@@ -197,7 +303,7 @@ class RunResult:
         return t
 
     def sorted(self) -> RunResult:
-        return RunResult(sorted(self.controls, key=ControlsResult.sort_key), self.benchmark, list(self.notes))
+        return replace(self, controls=sorted(self.controls, key=ControlsResult.sort_key), notes=list(self.notes))
 
     def to_dict(self) -> dict[str, Any]:
         t = self.totals

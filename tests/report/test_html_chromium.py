@@ -1,0 +1,139 @@
+"""The HTML report in a real headless Chromium (Debian's chromium + chromium-driver, driven by selenium):
+a screenshot in the test's tmp dir, the DOM as a person sees it (counts, a FAIL row's evidence visible),
+the status and text filters working without a server, and not one request beyond the file itself."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kubecis.report import ReportOptions, render
+from tests.report.sample import demo_run
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--disable-dev-shm-usage", "--window-size=1400,1000")
+
+
+def _real_chromium() -> str:
+    for exe in (CHROMIUM, CHROMEDRIVER):
+        if not Path(exe).exists():
+            pytest.skip(f"{exe} not installed (Debian packages chromium and chromium-driver; .ci/run installs them)")
+    out = subprocess.run([CHROMIUM, "--version"], capture_output=True, text=True, timeout=60).stdout
+    assert out.startswith("Chromium "), f"{CHROMIUM} is not Chromium: {out!r}"
+    drv = subprocess.run([CHROMEDRIVER, "--version"], capture_output=True, text=True, timeout=60).stdout
+    assert drv.startswith("ChromeDriver "), drv
+    return out.split()[1]
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[object]:
+    _real_chromium()
+    webdriver = pytest.importorskip("selenium.webdriver")
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for flag in FLAGS:
+        opts.add_argument(flag)
+    opts.add_argument(f"--user-data-dir={tmp_path / 'profile'}")
+    opts.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER, log_output=str(tmp_path / "driver.log")),
+                              options=opts)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(tmp_path / "profile", ignore_errors=True)
+
+
+def _requests(driver) -> list[str]:
+    urls = []
+    for entry in driver.get_log("performance"):
+        msg = json.loads(entry["message"])["message"]
+        if msg["method"] == "Network.requestWillBeSent":
+            urls.append(msg["params"]["request"]["url"])
+    return urls
+
+
+def _visible_rows(driver) -> list[tuple[str, str]]:
+    rows = driver.execute_script(
+        "return Array.from(document.querySelectorAll('tr.check'))"
+        ".filter(r => r.offsetParent !== null).map(r => [r.dataset.status, r.dataset.check]);")
+    return [(s, c) for s, c in rows]
+
+
+def test_html_report_in_headless_chromium(browser, tmp_path: Path):
+    from selenium.webdriver.common.by import By
+
+    driver = browser
+    run = demo_run()
+    report = tmp_path / "report.html"
+    report.write_text(render("html", run, ReportOptions()), encoding="utf-8")
+    _requests(driver)  # drop what the browser did before (its own start page)
+    driver.get(report.as_uri())
+
+    # a screenshot of what a person sees first (kept in the test's tmp dir)
+    shot = tmp_path / "report.png"
+    assert driver.save_screenshot(str(shot))
+    data = shot.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
+
+    # nothing but the file itself was requested: no font, script, style or image from anywhere
+    requested = [u for u in _requests(driver) if not u.startswith(("chrome:", "chrome-untrusted:", "data:"))]
+    assert requested == [report.as_uri()]
+    # and the page's script ran without an error
+    assert [e for e in driver.get_log("browser") if e["level"] == "SEVERE"] == []
+
+    counts = run.sorted().status_counts
+    rows = driver.find_elements(By.CSS_SELECTOR, "tr.check")
+    assert len(rows) == counts.total == 131
+    assert len(_visible_rows(driver)) == 131
+    legend = {li.get_attribute("data-status"): li.find_element(By.CSS_SELECTOR, "b.count").text
+              for li in driver.find_elements(By.CSS_SELECTOR, "#totals li")}
+    assert legend == {s: str(counts.get(s)) for s in ("PASS", "FAIL", "WARN", "INFO", "WAIVED")}
+    assert driver.find_element(By.ID, "shown").text == "131"
+
+    # a FAIL row's evidence is on screen, with its expected result and an open remediation
+    fail = next(c for _, _, c in run.sorted().checks() if c.status == "FAIL" and c.actual_value)
+    row = driver.find_element(By.CSS_SELECTOR, f'tr.check[data-check="{fail.id}"]')
+    evidence = row.find_element(By.CSS_SELECTOR, "pre.evidence")
+    assert evidence.is_displayed() and evidence.text == fail.actual_value
+    assert row.find_element(By.CSS_SELECTOR, "pre.expected").text == fail.expected_result
+    remediation = row.find_element(By.CSS_SELECTOR, "details.remediation pre")
+    assert remediation.is_displayed() and remediation.text == fail.remediation.strip()
+
+    # the status filter: FAIL only
+    for box in driver.find_elements(By.CSS_SELECTOR, '#filters input[name="status"]'):
+        if box.get_attribute("value") != "FAIL":
+            box.click()
+    visible = _visible_rows(driver)
+    assert len(visible) == counts.fail == 34
+    assert {s for s, _ in visible} == {"FAIL"}
+    assert driver.find_element(By.ID, "shown").text == "34"
+    driver.save_screenshot(str(tmp_path / "report-fail-only.png"))
+    # sections without a FAIL are hidden whole (5 Kubernetes Policies has none)
+    hidden_targets = driver.execute_script(
+        "return Array.from(document.querySelectorAll('.target-block')).filter(b => b.hidden)"
+        ".map(b => b.querySelector('h3').textContent.trim().split(' ')[0]);")
+    assert hidden_targets == ["3", "5"]
+
+    # the text filter narrows further; clearing it and ticking every status shows all again
+    search = driver.find_element(By.ID, "search")
+    search.send_keys(fail.id)
+    visible = _visible_rows(driver)
+    assert ("FAIL", fail.id) in visible and len(visible) < 34 and all(s == "FAIL" for s, _ in visible)
+    assert driver.find_element(By.ID, "shown").text == str(len(visible))
+    search.clear()
+    driver.execute_script("document.getElementById('search').dispatchEvent(new Event('input'))")
+    for box in driver.find_elements(By.CSS_SELECTOR, '#filters input[name="status"]'):
+        if not box.is_selected():
+            box.click()
+    assert len(_visible_rows(driver)) == 131
