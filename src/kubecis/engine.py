@@ -7,7 +7,7 @@ can be printed (``kubecis explain``) without running a single audit.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from kubecis.audit.base import Executor
@@ -49,6 +49,26 @@ class PlanRequest:
     targets: tuple[str, ...] = ()  # empty: detect node roles (kube-bench's root command)
     use_cmdline_paths: bool = True
     allow_tools: bool = True  # may version detection start kubectl/kubelet?
+
+
+def recorded_request(req: PlanRequest, host: Host) -> tuple[PlanRequest, list[str]]:
+    """A replay's request: the benchmark and targets the snapshot was recorded for, unless the request names
+    its own (``--benchmark``/``--version``, ``--targets``). Returns the request and what was taken from the
+    snapshot (for notes). Replaying with the recorded targets matters: role detection re-run on a snapshot
+    asks for facts a recording restricted to some targets never made."""
+    rec = getattr(host, "recorded", None)
+    if not isinstance(rec, dict):
+        return req, []
+    taken: list[str] = []
+    bench, targets = req.benchmark, req.targets
+    rb, rt = rec.get("benchmark"), rec.get("targets")
+    if not (req.benchmark or req.version) and isinstance(rb, str) and rb:
+        bench = rb
+        taken.append(f"benchmark {rb} (recorded in the snapshot)")
+    if not req.targets and isinstance(rt, list) and rt and all(isinstance(t, str) for t in rt):
+        targets = tuple(rt)
+        taken.append(f"targets {','.join(rt)} (recorded in the snapshot)")
+    return replace(req, benchmark=bench, targets=targets), taken
 
 
 def _check_benchmark(config: Config, bench: str) -> None:

@@ -65,7 +65,7 @@ def write_atomic(path: Path, text: str, flag: str = "--outputfile") -> None:
 
 def do_run(opts: RunOptions) -> int:
     from kubecis.cli.common import build_host, check_output_path, make_executor, resolve_config_dir
-    from kubecis.engine import PlanRequest, make_plan, run_plan
+    from kubecis.engine import PlanRequest, make_plan, recorded_request, run_plan
     from kubecis.report import ReportOptions, color_enabled, render
     from kubecis.results.runner import Filters, parse_id_list
 
@@ -80,17 +80,17 @@ def do_run(opts: RunOptions) -> int:
         check_output_path(opts.outputfile)
     host, live = build_host(root=opts.root, snapshot=opts.snapshot)
     cfg_dir = resolve_config_dir(opts.config_dir)
-    plan = make_plan(
-        PlanRequest(
-            config_dir=cfg_dir,
-            benchmark=opts.benchmark,
-            version=opts.version,
-            targets=opts.targets,
-            use_cmdline_paths=opts.discovery == "process",
-            allow_tools=live and opts.executor != "native",
-        ),
-        host,
+    req = PlanRequest(
+        config_dir=cfg_dir,
+        benchmark=opts.benchmark,
+        version=opts.version,
+        targets=opts.targets,
+        use_cmdline_paths=opts.discovery == "process",
+        allow_tools=live and opts.executor != "native",
     )
+    if opts.snapshot is not None:  # replay what the snapshot was recorded for, unless told otherwise
+        req, _ = recorded_request(req, host)
+    plan = make_plan(req, host)
     for warning in plan.selection.warnings:
         sys.stderr.write(f"kubecis: warning: {warning}\n")
     ex = make_executor(opts.executor, host, live=live, timeout=opts.timeout)
