@@ -388,9 +388,14 @@ def materialise(data_dir: Path = DATA_DIR, root: Path | None = None) -> Path:
     Falls back to a per-user directory under the system temp dir when the cache is not writable.
     """
     digest = store_hash(data_dir)
-    roots = [root] if root is not None else [cache_root(), Path(tempfile.gettempdir()) / f"kubecis-{os.getuid()}"]
+    roots = [root] if root is not None else [cache_root(), None]  # None: the temp dir, looked up only if needed
     last_error: OSError | None = None
-    for r in roots:
+    for rr in roots:
+        try:  # (a read-only container has no usable temp dir: that is only an error if the cache is unusable)
+            r = rr if rr is not None else Path(tempfile.gettempdir()) / f"kubecis-{os.getuid()}"
+        except OSError as e:
+            last_error = e
+            continue
         final = r / f"bundled-{digest}"
         if (final / "config.yaml").is_file():
             return final

@@ -196,7 +196,9 @@ class ApiPolicies:
 
         if not targets:
             return None, "no cluster-wide targets for this benchmark"
-        nothing = SnapshotHost({"format": FORMAT, "version": VERSION, "host": "cluster", "entries": []}, "cluster")
+        # no node is read: an empty process table, every other host query "not recorded"
+        nothing = SnapshotHost({"format": FORMAT, "version": VERSION, "host": "cluster",
+                                "entries": [['["processes"]', {"ok": []}]]}, "cluster")
         plan = make_plan(PlanRequest(config_dir, benchmark, "", tuple(targets), allow_tools=False), nothing)
         res = run_plan(plan, NativeExecutor(nothing, cluster=self.cluster), Filters())
         return res, f"{', '.join(targets)} of {benchmark} evaluated once through the API"

@@ -325,7 +325,7 @@ def scan(api: KubeAPI, opts: ScanOptions, progress: Progress, *, policies: Polic
                 if state == "succeeded":
                     _collect(api, namespace, pod, a.node, eval_opts)
                 else:
-                    a.node.state, a.node.reason = Coverage.NOT_EVALUATED, reason
+                    a.node.state, a.node.reason = Coverage.NOT_EVALUATED, reason + _last_log_line(api, namespace, pod)
                 with contextlib.suppress(KubecisError):
                     api.delete_job(namespace, a.job)
                 progress.finished(a.node)
@@ -340,6 +340,20 @@ def scan(api: KubeAPI, opts: ScanOptions, progress: Progress, *, policies: Polic
                     sys.stderr.write(f"kubecis: warning: could not delete namespace {namespace} "
                                      f"(delete it by hand): {exc}\n")
     return out
+
+
+def _last_log_line(api: KubeAPI, namespace: str, pod: dict[str, Any] | None) -> str:
+    """What a failed agent said last (one line), when its log can be read."""
+    term = (_container_status(pod or {}).get("state") or {}).get("terminated")
+    if not term or term.get("reason") == "OOMKilled":
+        return ""
+    name = str(((pod or {}).get("metadata") or {}).get("name", ""))
+    try:
+        log = api.pod_log(namespace, name)
+    except KubecisError:
+        return ""
+    lines = [ln.strip() for ln in log.decode("utf-8", "replace").splitlines() if ln.strip()]
+    return f" (last log line: {lines[-1][:300]})" if lines else ""
 
 
 def _newer(a: dict[str, Any], b: dict[str, Any]) -> bool:
