@@ -286,7 +286,8 @@ def _collect(ns: argparse.Namespace) -> int:
         raise UsageError("no snapshot files in " + ", ".join(str(p) for p in ns.paths))
     names = [f.name for f in files]
     opts = EvalOptions(cfg, ns.benchmark, ns.version, _ids(ns.targets))
-    result = ClusterResult(ClusterInfo("snapshots", name=", ".join(str(p) for p in ns.paths)))
+    result = ClusterResult(ClusterInfo("snapshots", name=", ".join(
+        "example fleet" if p == FLEET_DIR else str(p) for p in ns.paths)))
     result.nodes = list(evaluate_files(files, opts, ns.jobs))
     dup = sorted({n.name for n in result.nodes if sum(1 for m in result.nodes if m.name == n.name) > 1})
     if dup:
@@ -296,3 +297,14 @@ def _collect(ns: argparse.Namespace) -> int:
     bench = next((n.benchmark for n in result.nodes if n.benchmark), "")
     result.policies, result.policies_reason = pol.evaluate(cfg, bench, ())
     return _emit(ns, result)
+
+
+FLEET_DIR = Path(__file__).resolve().parents[1] / "data" / "examples" / "fleet"
+
+
+def demo(*, json_out: bool = False) -> int:
+    """`kubecis demo --cluster`: the example fleet (recorded from hermetic nodes the way a scan records them)
+    through `cluster collect`, with the bundled definitions."""
+    ns = argparse.Namespace(paths=[FLEET_DIR], config_dir=_bundled(), benchmark="", version="", targets="",
+                            jobs=1, explain=False, json=json_out, outputfile=None, per_node_dir=None, exit_code=0)
+    return _collect(ns)

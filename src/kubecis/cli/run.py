@@ -140,6 +140,9 @@ def build(p: argparse.ArgumentParser, name: str) -> None:
                          "Same as `kubecis run --snapshot example` with the bundled definitions.")
         p.add_argument("--json", dest="fmt", action="store_const", const="json", default="text",
                        help="kube-bench JSON output")
+        p.add_argument("--cluster", action="store_true",
+                       help="the merged report of an example fleet (a control plane, a hardened and a misconfigured "
+                            "worker, one node whose payload never arrived), as `kubecis cluster scan` prints it")
         p.set_defaults(handler=_demo)
         return
     if name in _SHORTCUTS:
@@ -206,5 +209,9 @@ DEMO = RunOptions(executor="native", snapshot=Path("example"))
 def _demo(ns: argparse.Namespace) -> int:
     from kubecis.benchmark.bundled import materialise
 
+    if ns.cluster:
+        from kubecis.cli.cluster import demo
+
+        return demo(json_out=ns.fmt == "json")
     # always the bundled definitions the example was recorded with, never ./cfg
     return do_run(replace(DEMO, config_dir=materialise(), fmt=ns.fmt))

@@ -95,7 +95,9 @@ def plan_node(node: NodeFacts, server_git_version: str, config: Config, ov: Over
     if "etcd" in node_roles:
         wanted.append("etcd")
     wanted.append("node")
-    targets = [t for t in allowed if t in wanted and t not in cluster_level]
+    from kubecis.engine import AUTO_ORDER  # the order a node run detects them in
+
+    targets = [t for t in AUTO_ORDER if t in allowed and t in wanted and t not in cluster_level]
     if ov.targets:
         bad = [t for t in ov.targets if t not in allowed]
         if bad:

@@ -127,16 +127,16 @@ def evaluate_file(path: Path, opts: EvalOptions) -> NodeResult:
         with open(path, "rb") as f:
             data = f.read(MAX_SNAPSHOT + 1)
     except OSError as exc:
-        return NodeResult(name, reason=f"{path}: cannot read ({exc.strerror or exc})")
+        return NodeResult(name, reason=f"{path.name}: cannot read ({exc.strerror or exc})")
     if len(data) > MAX_SNAPSHOT:
-        return NodeResult(name, reason=f"{path}: larger than {MAX_SNAPSHOT} bytes")
+        return NodeResult(name, reason=f"{path.name}: larger than {MAX_SNAPSHOT} bytes")
     if not data.startswith(b"\x1f\x8b"):  # a saved pod log (`kubectl logs job/...`): the framed payload
         from kubecis.cluster.payload import PayloadError, unframe
 
         try:
             data = unframe(data)
         except PayloadError as exc:
-            return NodeResult(name, reason=f"{path}: {exc}")
+            return NodeResult(name, reason=f"{path.name}: {exc}")
     return evaluate_bytes(name, data, opts)
 
 
@@ -149,6 +149,7 @@ def _init(opts: EvalOptions) -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops the pool
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the pool stops its workers with SIGTERM: just end
 
 
 def _work(path: str) -> NodeResult:

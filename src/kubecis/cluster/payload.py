@@ -53,6 +53,8 @@ def unframe(log: bytes) -> bytes:
         raise PayloadError("snapshot payload cut short (no header line)")
     m = _HEADER.fullmatch(lines[i].strip())
     if m is None:
+        if i == len(lines) - 1:  # the log ends inside the header line
+            raise PayloadError("snapshot payload cut short (in its header line)")
         raise PayloadError("snapshot payload has a malformed header line")
     if int(m.group(1)) != VERSION:
         raise PayloadError(f"snapshot payload version {int(m.group(1))} is not supported (expected {VERSION})")

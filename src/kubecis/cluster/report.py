@@ -40,6 +40,7 @@ def node_dict(n: NodeResult) -> dict[str, Any]:
         "state": n.state.value,
         "reason": n.reason,
         "results": kube_bench_object(n.result) if n.result is not None else None,
+        "decisions": list(n.decisions),
     }
 
 
