@@ -117,7 +117,8 @@ class Store:
         """Objects a scan may have created that still exist."""
         with self.lock:
             return ([f"namespace/{n}" for n in self.namespaces if n.startswith("kubecis")]
-                    + [f"job/{ns}/{n}" for ns, n in self.jobs] + [f"pod/{ns}/{n}" for ns, n in self.pods])
+                    + [f"job/{ns}/{n}" for ns, n in self.jobs]
+                    + [f"pod/{ns}/{n}" for ns, n in self.pods if ns != "kube-system"])
 
 
 def _match(labels: dict[str, str], selector: str) -> bool:
@@ -298,6 +299,17 @@ class FakeCluster:
             f"contexts:\n- name: {context}\n  context:\n    cluster: fake\n    user: fake\n")
         return path
 
+    def add_static_pod(self, node: str, component: str) -> None:
+        """A control-plane mirror pod (kubeadm's static pods show up in kube-system)."""
+        with self.store.lock:
+            self.store.namespaces.setdefault("kube-system", {"metadata": {"name": "kube-system"}})
+            name = f"{component}-{node}"
+            self.store.pods[("kube-system", name)] = {
+                "metadata": {"name": name, "namespace": "kube-system",
+                             "labels": {"component": component, "tier": "control-plane"}},
+                "spec": {"nodeName": node, "containers": [{"name": component, "image": component}]},
+                "status": {"phase": "Running"}}
+
     def add_node(self, node: dict[str, Any], kubelet: FakeKubelet | None = None) -> None:
         with self.store.lock:
             self.store.nodes[node["metadata"]["name"]] = node
@@ -356,7 +368,8 @@ class FakeKubelet:
         while not self._stop.wait(0.05):
             with self.store.lock:
                 mine = [(k, p) for k, p in self.store.pods.items()
-                        if p["spec"].get("nodeName") == self.node and k[1] not in self._seen]
+                        if p["spec"].get("nodeName") == self.node and k[1] not in self._seen
+                        and p["status"].get("phase") == "Pending"]
             for key, pod in mine:
                 self._seen.add(key[1])
                 threading.Thread(target=self._run_pod, args=(key, copy.deepcopy(pod)), daemon=True).start()
