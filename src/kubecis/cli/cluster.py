@@ -6,9 +6,11 @@ Only this command loads the ``kubernetes`` client library (through kubecis.host.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from kubecis.cli import args as a
 from kubecis.errors import UsageError
@@ -177,16 +179,14 @@ def _emit(ns: argparse.Namespace, result: ClusterResult) -> int:
                                                               escape=tty)
     if ns.per_node_dir is not None:
         for n in result.nodes:
-            if n.result is not None:
+            if n.evaluated:
                 write_atomic(ns.per_node_dir / f"{safe_file_name(n.name)}.json", node_json(n), "--per-node-dir")
     if ns.outputfile is not None:
         write_atomic(ns.outputfile, text)
     else:
         sys.stdout.write(text)
         sys.stdout.flush()
-    if ns.exit_code and (result.failed() or result.not_evaluated):
-        return int(ns.exit_code)
-    return 0
+    return _exit_status(ns, result)
 
 
 def _isatty(stream: object) -> bool:
@@ -271,7 +271,8 @@ def _manifests(ns: argparse.Namespace) -> int:
 
 def _collect(ns: argparse.Namespace) -> int:
     from kubecis.cli.common import resolve_config_dir
-    from kubecis.cluster.evaluate import EvalOptions, evaluate_files, find_policy_snapshot, snapshot_files
+    from kubecis.cli.run import write_atomic
+    from kubecis.cluster.evaluate import EvalOptions, evaluate_files, snapshot_files
     from kubecis.cluster.model import ClusterInfo, ClusterResult
 
     _check_outputs(ns)
@@ -284,19 +285,71 @@ def _collect(ns: argparse.Namespace) -> int:
     files = snapshot_files(ns.paths)
     if not files:
         raise UsageError("no snapshot files in " + ", ".join(str(p) for p in ns.paths))
-    names = [f.name for f in files]
     opts = EvalOptions(cfg, ns.benchmark, ns.version, _ids(ns.targets))
     result = ClusterResult(ClusterInfo("snapshots", name=", ".join(
         "example fleet" if p == FLEET_DIR else str(p) for p in ns.paths)))
-    result.nodes = list(evaluate_files(files, opts, ns.jobs))
-    dup = sorted({n.name for n in result.nodes if sum(1 for m in result.nodes if m.name == n.name) > 1})
-    if dup:
-        result.notes.append(f"several files for the same node: {', '.join(dup)}")
-    del names
+    if not ns.json:
+        result.nodes = list(evaluate_files(files, opts, ns.jobs))
+        _policies_from_snapshots(result, files, cfg)
+        return _emit(ns, result)
+    # JSON: streamed, node by node, as the workers finish (memory does not grow with the fleet)
+    from kubecis.cluster.report import json_head, json_node, json_tail, node_json, safe_file_name
+
+    with _sink(ns.outputfile) as out:
+        out.write(json_head(result))
+        for i, n in enumerate(evaluate_files(files, opts, ns.jobs)):
+            result.nodes.append(n)
+            out.write(("," if i else "") + json_node(n))
+            if ns.per_node_dir is not None and n.evaluated:
+                write_atomic(ns.per_node_dir / f"{safe_file_name(n.name)}.json", node_json(n), "--per-node-dir")
+            if n.summary is not None:
+                n.summary.json = ""  # written: keep only what the totals need
+        _policies_from_snapshots(result, files, cfg)
+        out.write(json_tail(result))
+    return _exit_status(ns, result)
+
+
+def _policies_from_snapshots(result: ClusterResult, files: list[Path], cfg: Path) -> None:
+    from kubecis.cluster.evaluate import find_policy_snapshot
+
     pol = find_policy_snapshot(files)
     bench = next((n.benchmark for n in result.nodes if n.benchmark), "")
     result.policies, result.policies_reason = pol.evaluate(cfg, bench, ())
-    return _emit(ns, result)
+
+
+def _exit_status(ns: argparse.Namespace, result: ClusterResult) -> int:
+    if ns.exit_code and (result.failed() or result.not_evaluated):
+        return int(ns.exit_code)
+    return 0
+
+
+@contextlib.contextmanager
+def _sink(path: Path | None) -> Iterator[TextIO]:
+    """Standard output, or a temp file beside ``path`` renamed over it at the end (never half-written)."""
+    if path is None:
+        yield sys.stdout
+        sys.stdout.flush()
+        return
+    import os
+    import tempfile
+
+    from kubecis.errors import OutputError
+
+    parent = path.parent if str(path.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=parent)
+    except OSError as e:
+        raise OutputError(f"--outputfile {path}: {e.strerror or e}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", errors="surrogateescape") as f:
+            yield f
+        os.replace(tmp, path)
+    except OSError as e:
+        Path(tmp).unlink(missing_ok=True)
+        raise OutputError(f"--outputfile {path}: {e.strerror or e}") from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 FLEET_DIR = Path(__file__).resolve().parents[1] / "data" / "examples" / "fleet"

@@ -88,7 +88,10 @@ def evaluate_document(name: str, doc: dict[str, Any], opts: EvalOptions, *, node
     if not node.roles:
         node.roles = list(dict.fromkeys(ROLE_OF_TARGET[t] for t in node.targets if t in ROLE_OF_TARGET))
     node.decisions += [f"replay: {x}" for x in taken] + plan.notes
+    from kubecis.cluster.report import summarize
+
     node.state, node.reason, node.result = Coverage.EVALUATED, "", result
+    node.summary = summarize(result)
     return node
 
 
@@ -154,7 +157,9 @@ def _init(opts: EvalOptions) -> None:
 
 def _work(path: str) -> NodeResult:
     assert _OPTS is not None
-    return evaluate_file(Path(path), _OPTS)
+    n = evaluate_file(Path(path), _OPTS)
+    n.result = None  # the summary holds what the merged report needs; objects would cost pickling and memory
+    return n
 
 
 def evaluate_files(paths: Sequence[Path], opts: EvalOptions, jobs: int = 0) -> Iterator[NodeResult]:

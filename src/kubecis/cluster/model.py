@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from kubecis.results.model import Counts, RunResult
+from kubecis.results.model import Counts, RunResult, State
 
 
 class Coverage(StrEnum):
@@ -22,12 +22,26 @@ class Coverage(StrEnum):
 
 
 @dataclass(slots=True)
+class NodeSummary:
+    """What the merged formats need of an evaluated node, computed once where it was evaluated (a worker
+    process for ``collect``): its kube-bench JSON already encoded, totals, each check's state, and the text
+    of the checks that FAIL. Large fleets keep only this, not the full result objects."""
+
+    json: str  # exactly what ``kubecis run --json`` prints for the node (with the final newline)
+    counts: Counts = field(default_factory=Counts)
+    states: dict[str, State] = field(default_factory=dict)  # check id → state (kube-bench order)
+    failing: dict[str, str] = field(default_factory=dict)  # check id → text, for checks that FAIL
+
+
+@dataclass(slots=True)
 class NodeResult:
     """One node of the cluster.
 
     ``roles``: ``control-plane``, ``etcd``, ``worker`` (what was decided, see ``decisions``);
     ``benchmark``/``targets``: what the node was checked against (empty when never decided);
-    ``result``: the node's kube-bench results (``None`` unless evaluated);
+    ``result``: the node's kube-bench results (``None`` unless evaluated; ``collect`` drops it once
+    ``summary`` is made, so memory does not grow with the fleet beyond the encoded results);
+    ``summary``: see :class:`NodeSummary` (set for every evaluated node);
     ``decisions``: why this benchmark, these roles, these targets (``cluster scan --explain``).
     """
 
@@ -40,13 +54,16 @@ class NodeResult:
     result: RunResult | None = None
     platform: str = ""
     decisions: list[str] = field(default_factory=list)
+    summary: NodeSummary | None = None
 
     @property
     def evaluated(self) -> bool:
-        return self.state is Coverage.EVALUATED and self.result is not None
+        return self.state is Coverage.EVALUATED and (self.summary is not None or self.result is not None)
 
     @property
     def counts(self) -> Counts:
+        if self.summary is not None:
+            return self.summary.counts
         return self.result.totals if self.result is not None else Counts()
 
 

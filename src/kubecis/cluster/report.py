@@ -11,8 +11,8 @@ from collections.abc import Callable
 from typing import Any
 
 from kubecis import __version__
-from kubecis.cluster.model import ClusterResult, NodeResult
-from kubecis.report.json import encode, payload
+from kubecis.cluster.model import ClusterResult, NodeResult, NodeSummary
+from kubecis.report.json import encode, go_string, payload
 from kubecis.report.options import ReportOptions
 from kubecis.results.model import Counts, RunResult, State
 
@@ -24,6 +24,63 @@ MATRIX_MAX_NODES = 12  # wider clusters list the failing nodes per check instead
 def kube_bench_object(run: RunResult) -> Any:
     """The node's kube-bench JSON value (``{"Controls": [...], "Totals": {...}}``)."""
     return payload(run.sorted(), ReportOptions())
+
+
+def summarize(run: RunResult) -> NodeSummary:
+    """The node's :class:`NodeSummary` (its kube-bench JSON encoded once)."""
+    run = run.sorted()
+    states: dict[str, State] = {}
+    failing: dict[str, str] = {}
+    for ctl in run.controls:
+        for g in ctl.groups:
+            for chk in g.checks:
+                states.setdefault(chk.id, chk.state)
+                if chk.state is State.FAIL:
+                    failing.setdefault(chk.id, chk.text)
+    return NodeSummary(fast_encode(kube_bench_object(run)) + "\n", run.totals, states, failing)
+
+
+_GO_ESCAPES = (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029"))
+
+
+def fast_encode(value: Any) -> str:
+    """:func:`kubecis.report.json.encode`'s exact output through the C JSON encoder: Go escapes the HTML
+    characters and U+2028/U+2029 (they only occur inside strings, so replacing them everywhere is exact),
+    and short/``\\u00xx`` escapes for control characters are the same in both. Text with lone surrogates
+    (undecodable bytes) takes the reference encoder, which writes U+FFFD like Go."""
+    import json
+
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    for a, b in _GO_ESCAPES:
+        if a in text:
+            text = text.replace(a, b)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return encode(value)
+    return text
+
+
+class _Raw(str):
+    """Already-encoded JSON, spliced in as is."""
+
+
+def _enc(value: Any) -> str:
+    if isinstance(value, _Raw):
+        return str(value)
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{go_string(str(k))}:{_enc(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ",".join(_enc(v) for v in value) + "]"
+    return encode(value)
+
+
+def _node_json(n: NodeResult) -> str | None:
+    if n.summary is not None:
+        return n.summary.json.rstrip("\n")
+    if n.result is not None:
+        return fast_encode(kube_bench_object(n.result))
+    return None
 
 
 def _totals(c: Counts) -> dict[str, int]:
@@ -39,36 +96,61 @@ def node_dict(n: NodeResult) -> dict[str, Any]:
         "targets": list(n.targets),
         "state": n.state.value,
         "reason": n.reason,
-        "results": kube_bench_object(n.result) if n.result is not None else None,
+        "results": _Raw(j) if (j := _node_json(n)) is not None else None,
         "decisions": list(n.decisions),
     }
 
 
-def to_dict(c: ClusterResult) -> dict[str, Any]:
-    ev = len(c.evaluated)
+def _head(c: ClusterResult) -> dict[str, Any]:
     return {
         "$schema": SCHEMA_ID,
         "format_version": FORMAT_VERSION,
         "kubecis_version": __version__,
         "cluster": c.cluster.to_dict(),
+    }
+
+
+def _tail(c: ClusterResult) -> dict[str, Any]:
+    ev = len(c.evaluated)
+    return {
+        "policies": _Raw(fast_encode(kube_bench_object(c.policies))) if c.policies is not None else None,
+        "policies_reason": c.policies_reason,
         "summary": {"nodes": len(c.nodes), "evaluated": ev, "not_evaluated": len(c.nodes) - ev,
                     "coverage": c.coverage_line},
-        "nodes": [node_dict(n) for n in c.nodes],
-        "policies": kube_bench_object(c.policies) if c.policies is not None else None,
-        "policies_reason": c.policies_reason,
         "totals": _totals(c.totals),
     }
 
 
+def json_head(c: ClusterResult) -> str:
+    """The merged JSON up to the opening of the node list (it is streamed: :func:`json_node` per node, commas
+    between, then :func:`json_tail` once every node and the policies are known)."""
+    return _enc(_head(c))[:-1] + ',"nodes":['
+
+
+def json_node(n: NodeResult) -> str:
+    return _enc(node_dict(n))
+
+
+def json_tail(c: ClusterResult) -> str:
+    return "]," + _enc(_tail(c))[1:] + "\n"
+
+
+def to_dict(c: ClusterResult) -> dict[str, Any]:
+    import json
+
+    return dict(json.loads(render_json(c)))
+
+
 def render_json(c: ClusterResult) -> str:
     """One JSON object (Go-style encoding like kube-bench's, so node results are byte-identical)."""
-    return encode(to_dict(c)) + "\n"
+    return json_head(c) + ",".join(json_node(n) for n in c.nodes) + json_tail(c)
 
 
 def node_json(n: NodeResult) -> str:
     """What ``kubecis run --json`` prints on that node (kube-bench's format)."""
-    assert n.result is not None
-    return encode(kube_bench_object(n.result)) + "\n"
+    j = _node_json(n)
+    assert j is not None
+    return j + "\n"
 
 
 def safe_file_name(name: str) -> str:
@@ -141,18 +223,15 @@ def _matrix(c: ClusterResult, e: Callable[[str], str]) -> list[str]:
     checked there, 'n/e' node not evaluated)."""
     states: dict[str, dict[str, State]] = {}
     texts: dict[str, str] = {}
-    order: list[str] = []
     for n in c.nodes:
-        if n.result is None:
+        s = n.summary if n.summary is not None else (summarize(n.result) if n.result is not None else None)
+        if s is None:
             continue
-        for ctl in n.result.sorted().controls:
-            for g in ctl.groups:
-                for chk in g.checks:
-                    if chk.id not in texts:
-                        texts[chk.id] = chk.text
-                        order.append(chk.id)
-                    states.setdefault(chk.id, {})[n.name] = chk.state
-    failing = [cid for cid in order if any(s is State.FAIL for s in states[cid].values())]
+        for cid, st in s.states.items():
+            states.setdefault(cid, {})[n.name] = st
+        for cid, text in s.failing.items():
+            texts.setdefault(cid, text)
+    failing = sorted(texts, key=_id_key)
     out = ["== Failures (node x check) ==\n"]
     if not failing:
         out.append("no check FAILs on any evaluated node\n\n")
@@ -168,8 +247,8 @@ def _matrix(c: ClusterResult, e: Callable[[str], str]) -> list[str]:
         for cid in failing:
             cells = []
             for (name, ok), wd in zip(cols, widths, strict=True):
-                st = states[cid].get(name)
-                cells.append(("n/e" if not ok else mark[st] if st is not None else "-").ljust(wd))
+                got = states[cid].get(name)
+                cells.append(("n/e" if not ok else mark[got] if got is not None else "-").ljust(wd))
             out.append(f"{e(cid).ljust(idw)}  " + "  ".join(cells) + f"  {e(texts[cid])}\n")
     else:
         out.append(f"{'CHECK'.ljust(idw)}  {'FAILED ON':<10}  TEXT\n")
@@ -179,3 +258,8 @@ def _matrix(c: ClusterResult, e: Callable[[str], str]) -> list[str]:
                        f"{''.ljust(idw)}  {e(', '.join(bad[:20]))}{' ...' if len(bad) > 20 else ''}\n")
     out.append("\n")
     return out
+
+
+def _id_key(cid: str) -> tuple[tuple[int, int | str], ...]:
+    """Check ids in numeric order (1.2.10 after 1.2.9)."""
+    return tuple((0, int(p)) if p.isdigit() else (1, p) for p in cid.split("."))
