@@ -144,9 +144,26 @@ def make_plan(req: PlanRequest, host: Host) -> Plan:
             raise ConfigError(f"No config settings for {name}")
         loaded = load_controls(path, name)
         disc = discover(section, host, use_cmdline=req.use_cmdline_paths)
-        controls = substitute(loaded.controls, disc, loaded.text)
+        controls = _substituted(loaded.controls, disc, loaded.text)
         plan.targets.append(TargetPlan(name, path, controls, disc, loaded.diagnostics))
     return plan
+
+
+# Substituted controls per (parsed file, discovered variables): nodes laid out alike (most of a fleet
+# evaluated by `cluster collect`) share them instead of substituting every text field again.
+_SUBSTITUTED: dict[tuple[int, tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]], tuple[Controls, Controls]] = {}
+
+
+def _substituted(controls: Controls, disc: Discovery, text: str | None) -> Controls:
+    key = (id(controls), tuple(disc.variables()), tuple(disc.bins.items()))
+    hit = _SUBSTITUTED.get(key)
+    if hit is not None and hit[0] is controls:
+        return hit[1]
+    out = substitute(controls, disc, text)
+    if len(_SUBSTITUTED) >= 256:
+        _SUBSTITUTED.clear()
+    _SUBSTITUTED[key] = (controls, out)  # holding `controls` keeps its id from being reused
+    return out
 
 
 def run_plan(plan: Plan, executor: Executor, filters: Filters) -> RunResult:

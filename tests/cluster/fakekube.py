@@ -351,6 +351,8 @@ class FakeKubelet:
     spec: Any = None  # tests.hermetic.node.NodeSpec
     mode: str = "run"
     timeout: float = 180.0
+    log: bytes = b""  # mode replay: this pod log (recorded for real from a template node) ...
+    duration: float = 0.0  # ... after this long (the template's measured agent run time)
     runs: list[dict[str, Any]] = field(default_factory=list)
 
     def start(self, store: Store, node: str) -> None:
@@ -413,7 +415,11 @@ class FakeKubelet:
                     if key not in self.store.pods:
                         return
             return
-        rc, log = self._execute(pod)
+        if self.mode == "replay":
+            time.sleep(self.duration)
+            rc, log = 0, self.log
+        else:
+            rc, log = self._execute(pod)
         if self.mode == "truncate":
             log = log[: len(log) // 2]
         term = {"exitCode": rc, "reason": "Completed" if rc == 0 else "Error"}

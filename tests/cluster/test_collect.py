@@ -106,10 +106,10 @@ def test_collect_many_files_in_a_pool_keeps_order(tmp_path: Path, capsys: pytest
         src = [FLEET / "cp-1.snap", FLEET / "worker-hardened.snap", FLEET / "worker-misconfigured.snap"][i % 3]
         names.append(f"n{i:02d}")
         shutil.copy(src, tmp_path / f"n{i:02d}.snap")
-    rc, out, _ = _run(["cluster", "collect", str(tmp_path), "--json", "--jobs", "2"], capsys)
+    _, out, _ = _run(["cluster", "collect", str(tmp_path), "--json", "--jobs", "2"], capsys)
     doc = json.loads(out)
     assert [n["name"] for n in doc["nodes"]] == names
-    rc1, out1, _ = _run(["cluster", "collect", str(tmp_path), "--json", "--jobs", "1"], capsys)
+    _, out1, _ = _run(["cluster", "collect", str(tmp_path), "--json", "--jobs", "1"], capsys)
     assert out1 == out
 
 
