@@ -82,11 +82,12 @@ def scan_bench(n: int, parallels: list[int]) -> None:
         try:
             env = cluster_env(fc)
             base = ["--nodes", ",".join(f"node-{i:03d}" for i in range(12))]
-            w1, _, rc = timed([KUBECIS, "cluster", "scan", "--image", "i", "--json", "--parallel", "1", *base], env)
+            w1, rss1, rc = timed([KUBECIS, "cluster", "scan", "--image", "i", "--json", "--parallel", "1", *base],
+                                 env)
             assert rc == 0
             per_node_serial = w1 / 12
             print(f"baseline --parallel 1 on 12 nodes: {w1:.1f} s ({per_node_serial:.2f} s per node; "
-                  f"{n} nodes would take ~{per_node_serial * n:.0f} s)")
+                  f"{n} nodes would take ~{per_node_serial * n:.0f} s), peak RSS {rss1:.1f} MB")
             for par in parallels:
                 wall, rss, rc = timed([KUBECIS, "cluster", "scan", "--image", "i", "--json", "--parallel", str(par),
                                        "--timeout", "600"], env)

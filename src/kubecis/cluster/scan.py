@@ -376,6 +376,7 @@ def _collect(api: KubeAPI, namespace: str, pod: dict[str, Any] | None, node: Nod
         return
     evaluate_bytes(node.name, data, EvalOptions(opts.config_dir, targets=tuple(node.targets),
                                                 benchmark=node.benchmark), base=node)
+    node.result = None  # the summary (encoded results, states) is what the reports use: memory stays flat
 
 
 def _policies(out: ClusterResult, plans: dict[str, NodePlan], opts: ScanOptions, api: KubeAPI,
