@@ -254,3 +254,21 @@ def test_ctrl_c_removes_everything(small: FakeCluster) -> None:
     assert p.returncode == 130, err
     assert err.strip().splitlines()[-1] == "kubecis: error: interrupted"
     assert small.store.leftovers() == []
+
+
+def test_manifests_with_api_access_fill_in_nodes(small: FakeCluster) -> None:
+    import yaml
+
+    small.add_node(make_node("cp-9", labels={"node-role.kubernetes.io/control-plane": ""}, taints=CP_TAINT))
+    small.add_static_pod("cp-9", "etcd")
+    res = subprocess.run([KUBECIS, "cluster", "manifests", "--image", "img:2"], env=cluster_env(small),
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    docs = list(yaml.safe_load_all(res.stdout))
+    jobs = {d["spec"]["template"]["spec"]["nodeName"]: d for d in docs if d["kind"] == "Job"}
+    assert set(jobs) == {"cp-9", "hang-1", "pending-1"}
+    cmd = jobs["cp-9"]["spec"]["template"]["spec"]["containers"][0]["command"]
+    assert cmd[cmd.index("--targets") + 1] == "master,controlplane,etcd,node"
+    cmd = jobs["hang-1"]["spec"]["template"]["spec"]["containers"][0]["command"]
+    assert cmd[cmd.index("--targets") + 1] == "node"
+    assert not [r for r in small.store.requests if r[0] != "GET"]  # printing manifests creates nothing

@@ -283,3 +283,26 @@ def test_requirements_reasons_are_explained() -> None:
     assert r.reasons[0].startswith("hostPID: node: the kubelet binary is discovered in the process table")
     assert "mounted read-only: /etc/default" in r.reasons[1]
     assert Path("/var/snap") .as_posix() in r.absent
+
+
+def test_progress_bar_and_plain_lines() -> None:
+    import io
+
+    from kubecis.cluster.model import Coverage, NodeResult
+    from kubecis.cluster.scan import BarProgress, Progress
+
+    plain = io.StringIO()
+    p = Progress(plain)
+    p.start(2, "kubecis-x")
+    p.finished(NodeResult("a", state=Coverage.NOT_EVALUATED, reason="pod evicted: x"))
+    assert plain.getvalue().splitlines() == ["kubecis: scanning 2 nodes (namespace kubecis-x)",
+                                             "kubecis: [1/2] a: NOT EVALUATED: pod evicted: x"]
+    tty = io.StringIO()
+    b = BarProgress(tty)
+    b.start(4, "ns")
+    b.tick(2)
+    b.finished(NodeResult("a", state=Coverage.NOT_EVALUATED, reason="r"))
+    b.close()
+    frames = tty.getvalue().split("\r\x1b[2K")
+    assert "[" + "." * 30 + "] 0/4 nodes, 2 running" in frames
+    assert "[" + "#" * 7 + "." * 23 + "] 1/4 nodes, 2 running, 1 not evaluated" in frames
