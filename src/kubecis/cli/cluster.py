@@ -16,7 +16,10 @@ from kubecis.cli import args as a
 from kubecis.errors import UsageError
 
 if TYPE_CHECKING:
+    from kubecis.cluster.api import KubeAPI
+    from kubecis.cluster.decide import Overrides
     from kubecis.cluster.model import ClusterResult
+    from kubecis.cluster.nodes import Selection
 
 DEFAULT_TIMEOUT = 300.0
 DEFAULT_PARALLEL = 5
@@ -133,7 +136,7 @@ def _ids(text: str) -> tuple[str, ...]:
     return tuple(parse_id_list(text))
 
 
-def _overrides(ns: argparse.Namespace) -> object:
+def _overrides(ns: argparse.Namespace) -> Overrides:
     from kubecis.cluster.decide import Overrides
 
     if ns.benchmark and ns.version:
@@ -141,7 +144,7 @@ def _overrides(ns: argparse.Namespace) -> object:
     return Overrides(ns.benchmark, ns.version, _ids(ns.targets))
 
 
-def _selection(ns: argparse.Namespace) -> object:
+def _selection(ns: argparse.Namespace) -> Selection:
     from kubecis.cluster.nodes import Selection, parse_selector
 
     if ns.selector:
@@ -159,7 +162,7 @@ def _check_outputs(ns: argparse.Namespace) -> None:
         raise UsageError(f"--per-node-dir {d}: not a directory")
 
 
-def _api(ns: argparse.Namespace) -> object:
+def _api(ns: argparse.Namespace) -> KubeAPI:
     from kubecis import __version__
     from kubecis.cluster.api import KubeAPI
     from kubecis.host.kubeapi import KubeTransport
@@ -207,11 +210,11 @@ def _scan(ns: argparse.Namespace) -> int:
 
     _check_outputs(ns)
     opts = ScanOptions(config_dir=_bundled(), image=ns.image, namespace=_dns_label(ns.namespace, "--namespace", 54),
-                       parallel=ns.parallel, timeout=ns.timeout, selection=_selection(ns),  # type: ignore[arg-type]
-                       overrides=_overrides(ns), pull_policy=ns.image_pull_policy)  # type: ignore[arg-type]
+                       parallel=ns.parallel, timeout=ns.timeout, selection=_selection(ns),
+                       overrides=_overrides(ns), pull_policy=ns.image_pull_policy)
     api = _api(ns)
     progress = BarProgress() if _isatty(sys.stderr) else Progress()
-    result = scan(api, opts, progress)  # type: ignore[arg-type]
+    result = scan(api, opts, progress)
     return _emit(ns, result)
 
 
@@ -225,12 +228,11 @@ def _dns_label(value: str, flag: str, limit: int = 63) -> str:
 
 def _manifests(ns: argparse.Namespace) -> int:
     from kubecis.benchmark.config import Config
-    from kubecis.cluster.decide import Overrides
     from kubecis.cluster.manifests import job_object, namespace_object, requirements, to_yaml
 
     cfg = _bundled()
     namespace = _dns_label(ns.namespace, "--namespace")
-    ov: Overrides = _overrides(ns)  # type: ignore[assignment]
+    ov = _overrides(ns)
     nodes = _ids(ns.nodes)
     offline = bool(nodes) and bool(ns.benchmark or ns.version) and not ns.selector
     plans: list[tuple[str, str, list[str]]] = []
@@ -251,10 +253,9 @@ def _manifests(ns: argparse.Namespace) -> int:
         from kubecis.cluster.scan import Progress, ScanOptions, node_facts, plan_nodes
 
         api = _api(ns)
-        git = str(api.version().get("gitVersion", ""))  # type: ignore[attr-defined]
-        opts = ScanOptions(config_dir=cfg, image=ns.image, selection=_selection(ns),  # type: ignore[arg-type]
-                           overrides=ov)
-        results, node_plans = plan_nodes(node_facts(api, Progress()), git, opts)  # type: ignore[arg-type]
+        git = str(api.version().get("gitVersion", ""))
+        opts = ScanOptions(config_dir=cfg, image=ns.image, selection=_selection(ns), overrides=ov)
+        results, node_plans = plan_nodes(node_facts(api, Progress()), git, opts)
         for r in results:
             if r.name not in node_plans:
                 sys.stderr.write(f"kubecis: warning: {r.name}: no job ({r.reason})\n")

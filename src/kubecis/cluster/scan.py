@@ -228,7 +228,7 @@ def plan_nodes(facts: list[NodeFacts], server_git: str, opts: ScanOptions) -> tu
         n = NodeResult(f.name)
         results.append(n)
         try:
-            p = plan_node(f, server_git, config.merged_with(""), opts.overrides, available)
+            p = plan_node(f, server_git, config, opts.overrides, available)
         except KubecisError as exc:
             n.reason = f"no benchmark: {exc}"
             continue
