@@ -27,6 +27,7 @@ from kubecis.cluster.evaluate import ApiPolicies, EvalOptions, PolicySource, eva
 from kubecis.cluster.manifests import (
     LABEL_NODE,
     LABEL_SCAN,
+    RESOURCES,
     job_name,
     job_object,
     namespace_object,
@@ -309,16 +310,17 @@ def scan(api: KubeAPI, opts: ScanOptions, progress: Progress, *, policies: Polic
             for name, a in list(active.items()):
                 pod = pods.get(node_label(name))
                 elapsed = clock() - a.started
-                state, reason = classify(pod, elapsed, opts.timeout, "256Mi")
+                state, reason = classify(pod, elapsed, opts.timeout, RESOURCES["limits"]["memory"])
+                nf = live_nodes.get(name)
+                if state == "waiting":
+                    if nf is None:
+                        state, reason = "failed", "the node disappeared during the scan"
+                    elif not nf.ready:
+                        state, reason = "failed", f"the node became NotReady during the scan ({nf.ready_reason})"
+                    elif pod is None and a.seen_pod:
+                        state, reason = "failed", "the node's pod was deleted during the scan"
                 if pod is not None:
                     a.seen_pod = True
-                elif a.seen_pod and state == "waiting":
-                    state, reason = "failed", "the node's pod was deleted during the scan"
-                nf = live_nodes.get(name)
-                if state == "waiting" and nf is None:
-                    state, reason = "failed", "the node disappeared during the scan"
-                elif state == "waiting" and nf is not None and not nf.ready:
-                    state, reason = "failed", f"the node became NotReady during the scan ({nf.ready_reason})"
                 if state == "waiting":
                     continue
                 del active[name]
