@@ -272,3 +272,21 @@ def test_manifests_with_api_access_fill_in_nodes(small: FakeCluster) -> None:
     cmd = jobs["hang-1"]["spec"]["template"]["spec"]["containers"][0]["command"]
     assert cmd[cmd.index("--targets") + 1] == "node"
     assert not [r for r in small.store.requests if r[0] != "GET"]  # printing manifests creates nothing
+
+
+def test_node_goes_notready_mid_scan(small: FakeCluster) -> None:
+    p = subprocess.Popen([KUBECIS, "cluster", "scan", "--image", "i", "--nodes", "hang-1", "--json"],
+                         env=cluster_env(small), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         stdin=subprocess.DEVNULL)
+    try:
+        assert wait_until(lambda: any(k[0] != "kube-system" for k in small.store.pods), 60)
+        with small.store.lock:
+            small.store.nodes["hang-1"] = make_node("hang-1", ready=False)
+        out, err = p.communicate(timeout=120)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    node = json.loads(out)["nodes"][0]
+    assert node["state"] == "not_evaluated"
+    assert node["reason"].startswith("the node became NotReady during the scan (Ready=False (KubeletNotReady")
+    assert small.store.leftovers() == []
