@@ -282,7 +282,7 @@ def test_node_goes_notready_mid_scan(small: FakeCluster) -> None:
         assert wait_until(lambda: any(k[0] != "kube-system" for k in small.store.pods), 60)
         with small.store.lock:
             small.store.nodes["hang-1"] = make_node("hang-1", ready=False)
-        out, err = p.communicate(timeout=120)
+        out, _ = p.communicate(timeout=120)
     finally:
         if p.poll() is None:
             p.kill()
