@@ -7,7 +7,7 @@ can be printed (``kubecis explain``) without running a single audit.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from kubecis.audit.base import Executor
@@ -49,6 +49,26 @@ class PlanRequest:
     targets: tuple[str, ...] = ()  # empty: detect node roles (kube-bench's root command)
     use_cmdline_paths: bool = True
     allow_tools: bool = True  # may version detection start kubectl/kubelet?
+
+
+def recorded_request(req: PlanRequest, host: Host) -> tuple[PlanRequest, list[str]]:
+    """A replay's request: the benchmark and targets the snapshot was recorded for, unless the request names
+    its own (``--benchmark``/``--version``, ``--targets``). Returns the request and what was taken from the
+    snapshot (for notes). Replaying with the recorded targets matters: role detection re-run on a snapshot
+    asks for facts a recording restricted to some targets never made."""
+    rec = getattr(host, "recorded", None)
+    if not isinstance(rec, dict):
+        return req, []
+    taken: list[str] = []
+    bench, targets = req.benchmark, req.targets
+    rb, rt = rec.get("benchmark"), rec.get("targets")
+    if not (req.benchmark or req.version) and isinstance(rb, str) and rb:
+        bench = rb
+        taken.append(f"benchmark {rb} (recorded in the snapshot)")
+    if not req.targets and isinstance(rt, list) and rt and all(isinstance(t, str) for t in rt):
+        targets = tuple(rt)
+        taken.append(f"targets {','.join(rt)} (recorded in the snapshot)")
+    return replace(req, benchmark=bench, targets=targets), taken
 
 
 def _check_benchmark(config: Config, bench: str) -> None:
@@ -152,9 +172,26 @@ def make_plan(req: PlanRequest, host: Host) -> Plan:
             raise ConfigError(f"No config settings for {name}")
         loaded = load_controls(path, name)
         disc = discover(section, host, use_cmdline=req.use_cmdline_paths)
-        controls = substitute(loaded.controls, disc, loaded.text)
+        controls = _substituted(loaded.controls, disc, loaded.text)
         plan.targets.append(TargetPlan(name, path, controls, disc, loaded.diagnostics))
     return plan
+
+
+# Substituted controls per (parsed file, discovered variables): nodes laid out alike (most of a fleet
+# evaluated by `cluster collect`) share them instead of substituting every text field again.
+_SUBSTITUTED: dict[tuple[int, tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]], tuple[Controls, Controls]] = {}
+
+
+def _substituted(controls: Controls, disc: Discovery, text: str | None) -> Controls:
+    key = (id(controls), tuple(disc.variables()), tuple(disc.bins.items()))
+    hit = _SUBSTITUTED.get(key)
+    if hit is not None and hit[0] is controls:
+        return hit[1]
+    out = substitute(controls, disc, text)
+    if len(_SUBSTITUTED) >= 256:
+        _SUBSTITUTED.clear()
+    _SUBSTITUTED[key] = (controls, out)  # holding `controls` keeps its id from being reused
+    return out
 
 
 def run_plan(plan: Plan, executor: Executor, filters: Filters) -> RunResult:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import gzip
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -19,10 +18,9 @@ from kubecis.host.cluster import (
     NoCluster,
     RecordingCluster,
     SnapshotCluster,
-    discover_config,
-    load_kubeconfig,
     redact_api_body,
 )
+from kubecis.host.kubeapi import resolve
 from kubecis.host.live import LiveHost
 from kubecis.host.snapshot import RecordingHost, SnapshotHost
 from tests.audit import test_kubectl_server as _server
@@ -36,7 +34,7 @@ def _write(p: Path, text: str) -> Path:
     return p
 
 
-def test_kubeconfig_merge_first_wins_and_relative_paths(tmp_path: Path) -> None:
+def test_kubeconfig_merge_first_wins(tmp_path: Path) -> None:
     (tmp_path / "sub").mkdir()
     a = _write(tmp_path / "sub" / "a", """
 current-context: one
@@ -56,14 +54,11 @@ clusters:
 - name: c1
   cluster: {server: "https://ignored"}
 """)
-    cfg = load_kubeconfig([str(a), str(tmp_path / "missing"), str(b)])
-    assert cfg is not None
-    assert cfg.server == "https://10.0.0.1:6443"
-    assert cfg.namespace == "ns1"
-    assert cfg.ca_file == str(tmp_path / "sub" / "ca.crt")
-    assert cfg.cert_file == str(tmp_path / "certs" / "u.crt")
-    assert cfg.key_file == "/abs/u.key"
-    assert cfg.token == "t0k"
+    env = {"KUBECONFIG": f"{a}:{tmp_path / 'missing'}:{b}"}
+    src = resolve(env)
+    assert (src.kind, src.server, src.namespace, src.context) == ("kubeconfig", "https://10.0.0.1:6443", "ns1", "one")
+    assert src.files == (str(a), str(b))
+    assert not src.uses_plugin
 
 
 def test_kubeconfig_exec_plugin_is_not_run(tmp_path: Path) -> None:
@@ -73,16 +68,39 @@ contexts: [{name: x, context: {cluster: c, user: u}}]
 clusters: [{name: c, cluster: {server: "https://h"}}]
 users: [{name: u, user: {exec: {command: aws}}}]
 """)
-    with pytest.raises(HostError, match="credential plugin"):
-        load_kubeconfig([str(k)])
+    assert resolve({"KUBECONFIG": str(k)}).uses_plugin
     res = NativeExecutor(LiveHost(), cluster=LiveCluster({"KUBECONFIG": str(k)})).run("kubectl get pods")
-    # not run natively, so --executor auto --allow-shell runs the real kubectl (which runs the plugin)
+    # not run natively, so --executor auto runs the real kubectl (which runs the plugin)
     assert res.not_run == "audit not supported natively: kubectl with kubeconfig credential plugin (exec/auth-provider)"
 
 
+def test_unknown_context_is_one_line(tmp_path: Path) -> None:
+    k = _write(tmp_path / "k", "current-context: gone\ncontexts: []\n")
+    with pytest.raises(HostError, match="context 'gone' not found"):
+        resolve({"KUBECONFIG": str(k)})
+
+
 def test_no_configuration_is_localhost_8080(tmp_path: Path) -> None:
-    cfg = discover_config({"HOME": str(tmp_path)})
-    assert (cfg.server, cfg.namespace) == ("http://localhost:8080", "default")
+    src = resolve({"HOME": str(tmp_path)})
+    assert (src.kind, src.server, src.namespace) == ("default", "http://localhost:8080", "default")
+
+
+def test_no_configuration_refused_without_the_client_library(tmp_path: Path) -> None:
+    """kubectl's localhost:8080 default with nothing listening: refused, and `kubernetes` is never imported."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from kubecis.host.cluster import LiveCluster, ClusterUnreachable\n"
+        f"c = LiveCluster({{'HOME': {str(tmp_path)!r}}})\n"
+        "try:\n    c.get('/api')\nexcept ClusterUnreachable as e:\n    print('refused', e.host)\n"
+        "print('kubernetes' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    # (something may listen on 8080 on a developer machine: then the library is used, which is also correct)
+    if out.startswith("refused"):
+        assert out.split() == ["refused", "localhost:8080", "False"]
 
 
 def test_no_cluster_refuses() -> None:
@@ -212,29 +230,16 @@ def test_tls_variants(fake_api: FakeAPI, tmp_path: Path) -> None:
     ca = base64.b64encode(fake_api.ca.read_bytes()).decode()
     cert_data = base64.b64encode(crt.read_bytes()).decode()
     key_data = base64.b64encode(key.read_bytes()).decode()
-    before = set(Path("/tmp").iterdir())
-    # client certificate from data (anonymous memory files, never on disk), CA from data
+    import tempfile
+
+    before = set(Path(tempfile.gettempdir()).iterdir())
+    # client certificate from data (the client library's temporary 0600 files, removed at exit), CA from data
     env = _kubeconfig(tmp_path / "k1", fake_api.url, f"certificate-authority-data: {ca}",
                       f"client-certificate-data: {cert_data}, client-key-data: {key_data}, token: {TOKEN}")
     assert LiveCluster(env).get("/api")[0] == 200
-    assert not {p for p in set(Path("/tmp").iterdir()) - before if p.name.startswith("kubecis-")}
-    # without memfd_create: files in a new private (0700) temporary directory, removed afterwards
-    from kubecis import privdir
-
-    made: list[Path] = []
-    real_tempdir = privdir.private_tempdir
-
-    def spy(prefix: str = "kubecis-") -> Path:
-        d = real_tempdir(prefix)
-        assert d.stat().st_mode & 0o777 == 0o700
-        made.append(d)
-        return d
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.delattr(os, "memfd_create")
-        mp.setattr(privdir, "private_tempdir", spy)
-        assert LiveCluster(env).get("/api")[0] == 200
-    assert made and not made[0].exists()
+    for p in set(Path(tempfile.gettempdir()).iterdir()) - before:
+        if p.is_file() and b"PRIVATE KEY" in p.read_bytes():
+            assert p.stat().st_mode & 0o077 == 0, p
     # client certificate and CA from files
     env = _kubeconfig(tmp_path / "k2", fake_api.url, f"certificate-authority: {fake_api.ca}",
                       f"client-certificate: {crt}, client-key: {key}, token: {TOKEN}")
@@ -245,8 +250,9 @@ def test_tls_variants(fake_api: FakeAPI, tmp_path: Path) -> None:
     # the wrong CA: never a guessed answer; not run natively (auto runs the real kubectl)
     env = _kubeconfig(tmp_path / "k4", fake_api.url, f"certificate-authority: {crt}", f"token: {TOKEN}")
     res = NativeExecutor(LiveHost(), cluster=LiveCluster(env)).run("kubectl get pods")
-    assert res.not_run.startswith(
-        "audit not supported natively: kubectl with kubectl's error output for a failed connection to 127.0.0.1:")
+    assert res.not_run == ("audit not supported natively: kubectl with kubectl's error output for a failed "
+                           f"connection (cannot reach the API server {fake_api.url}: TLS certificate verification "
+                           "failed)")
     # a token file
     (tmp_path / "tok").write_text(TOKEN + "\n")
     env = _kubeconfig(tmp_path / "k5", fake_api.url, f"certificate-authority-data: {ca}", "tokenFile: tok")

@@ -502,11 +502,21 @@ def materialise(data_dir: Path = DATA_DIR, root: Path | None = None) -> Path:
     from kubecis.privdir import private_dir, private_tempdir
 
     digest = store_hash(data_dir)
-    roots = [root] if root is not None else [cache_root(), Path(tempfile.gettempdir()) / f"kubecis-{os.geteuid()}"]
+    # the temp dir is looked up only when needed: a read-only container has none, and that is only an error if
+    # the cache is unusable too
+    roots: list[Path | str | None] = [root] if root is not None else [cache_root(), "tmp"]
     errors: list[str] = []
-    for r in roots:
-        if r is None:
+    for rr in roots:
+        if rr is None:
             continue
+        if rr == "tmp":
+            try:
+                r = Path(tempfile.gettempdir()) / f"kubecis-{os.geteuid()}"
+            except OSError as e:
+                errors.append(f"no usable temporary directory: {e}")
+                continue
+        else:
+            r = Path(rr)
         try:
             return _cached_tree(private_dir(r), digest, data_dir)
         except OSError as e:

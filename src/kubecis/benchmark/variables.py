@@ -193,8 +193,10 @@ def discover(section: NodeSection, host: Host, *, use_cmdline: bool = True) -> D
                                                 f"the running {comp.name} names it with {flag}; not substituted: "
                                                 f"{unsafe}"))
                     continue
-                state = _stat_kind(host, v)
-                note = "" if state == "exists" else " (it does not exist on this host)"
+                try:
+                    note = "" if _stat_kind(host, v) == "exists" else " (it does not exist on this host)"
+                except HostError:  # not recorded / not visible: the checks reading it say so themselves
+                    note = " (not recorded: it could not be looked at)"
                 d.files.setdefault(kind, {})[comp.name] = v
                 d.decisions.append(Decision(comp.name, kind, v,
                                             f"the running {comp.name} names it with {flag}{note}"))

@@ -30,8 +30,9 @@ if TYPE_CHECKING:
 FORMATS = ("text", "json", "junit", "html", "sarif", "csv", "asff")
 
 
-def add_arguments(p: argparse.ArgumentParser, out: argparse._ArgumentGroup) -> None:
-    """--format, --waivers, --node-name, --cluster, and the sinks group."""
+def add_arguments(p: argparse.ArgumentParser, out: argparse._ArgumentGroup, *, cluster_name: bool = True) -> None:
+    """--format, --waivers, --node-name, --cluster NAME (unless ``cluster_name`` is false: `demo --cluster`
+    means the example fleet), and the sinks group."""
     out.add_argument("--format", dest="format", choices=FORMATS, default=None, metavar="FORMAT",
                      help="report format: text (default), json, junit (kube-bench's), html (one self-contained "
                           "file), sarif (SARIF 2.1.0), csv (one row per check), asff (Security Hub findings "
@@ -42,8 +43,9 @@ def add_arguments(p: argparse.ArgumentParser, out: argparse._ArgumentGroup) -> N
     out.add_argument("--node-name", default="", metavar="NAME",
                      help="this node's name in reports, history, waivers and ASFF ids (default: env "
                           "KUBE_BENCH_NODE_NAME or NODE_NAME, else the host name)")
-    out.add_argument("--cluster", default="", metavar="NAME",
-                     help="the cluster's name in reports, history and waivers (default: none)")
+    if cluster_name:
+        out.add_argument("--cluster", dest="cluster_name", default="", metavar="NAME",
+                         help="the cluster's name in reports, history and waivers (default: none)")
     sinks = p.add_argument_group("results also sent to (after the report is written)")
     sinks.add_argument("--store", nargs="?", const="", default=None, metavar="URL",
                        help="keep this run in a history store: a SQLite path or sqlite:/// URL, or "
@@ -68,7 +70,8 @@ def format_from(ns: argparse.Namespace) -> str:
 
 def options_from(ns: argparse.Namespace) -> dict[str, Any]:
     """The RunOptions fields this module owns."""
-    return {"fmt": format_from(ns), "waivers": ns.waivers, "node_name": ns.node_name, "cluster": ns.cluster,
+    return {"fmt": format_from(ns), "waivers": ns.waivers, "node_name": ns.node_name,
+            "cluster": getattr(ns, "cluster_name", ""),
             "store": ns.store, "pgsql": ns.pgsql, "asff": ns.asff}
 
 

@@ -82,7 +82,7 @@ def do_run(opts: RunOptions) -> int:
     from kubecis.audit.dispatch import ALLOW_SHELL_HINT
     from kubecis.benchmark.versions import VersionNotDetected
     from kubecis.cli.common import build_host, check_output_path, make_executor, resolve_config_dir
-    from kubecis.engine import PlanRequest, make_plan, run_plan
+    from kubecis.engine import PlanRequest, make_plan, recorded_request, run_plan
     from kubecis.report import ReportOptions, color_enabled, render
     from kubecis.results.runner import Filters, parse_id_list
 
@@ -107,6 +107,8 @@ def do_run(opts: RunOptions) -> int:
         use_cmdline_paths=opts.discovery == "process",
         allow_tools=live and opts.executor != "native",
     )
+    if opts.snapshot is not None:  # replay what the snapshot was recorded for, unless told otherwise
+        request, _ = recorded_request(request, host)
     try:
         plan = make_plan(request, host)
     except VersionNotDetected:
@@ -182,7 +184,10 @@ def build(p: argparse.ArgumentParser, name: str) -> None:
         out.add_argument("--json", dest="json_out", action="store_true", help="kube-bench JSON output")
         out.add_argument("--outputfile", type=a.path_arg, metavar="FILE",
                          help="write the report to FILE (atomically; a regular file, never through a symlink)")
-        outputs.add_arguments(p, out)
+        outputs.add_arguments(p, out, cluster_name=False)
+        p.add_argument("--cluster", action="store_true",
+                       help="the merged report of an example fleet (a control plane, a hardened and a misconfigured "
+                            "worker, one node whose payload never arrived), as `kubecis cluster scan` prints it")
         p.set_defaults(handler=_demo)
         return
     if name in _SHORTCUTS:
@@ -254,5 +259,9 @@ DEMO = RunOptions(executor="native", snapshot=Path("example"))
 def _demo(ns: argparse.Namespace) -> int:
     from kubecis.benchmark.bundled import materialise
 
+    if ns.cluster:
+        from kubecis.cli.cluster import demo
+
+        return demo(json_out=ns.json_out)
     # always the bundled definitions the example was recorded with, never ./cfg
     return do_run(replace(DEMO, config_dir=materialise(), outputfile=ns.outputfile, **outputs.options_from(ns)))

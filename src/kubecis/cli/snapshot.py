@@ -12,10 +12,14 @@ import json
 import os
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kubecis.cli import args as a
 from kubecis.cli.common import echo
 from kubecis.errors import HostError
+
+if TYPE_CHECKING:
+    from kubecis.host.base import Host
 
 
 def build(p: argparse.ArgumentParser, name: str) -> None:
@@ -25,7 +29,15 @@ def build(p: argparse.ArgumentParser, name: str) -> None:
                                    "they make into OUTPUT (gzip JSON, secrets redacted). Replay it anywhere with "
                                    "`kubecis run --snapshot OUTPUT`.")
     r.add_argument("--output", "-o", type=a.path_arg, required=True, metavar="FILE",
-                   help="snapshot file to write (gzip JSON)")
+                   help="snapshot file to write (gzip JSON); '-': standard output, framed and checksummed for "
+                        "transport through a pod log (what `kubecis cluster scan` runs on each node)")
+    r.add_argument("--only-paths", default="", metavar="LIST",
+                   help="record only node paths under these comma-separated directories or files ('/proc': the "
+                        "process table); other paths are left out, so replay reports them as not recorded (a "
+                        "cluster scan's pod sees only its read-only hostPath mounts)")
+    r.add_argument("--absent-paths", default="", metavar="LIST",
+                   help="with --only-paths: node paths of other distributions, answered 'no such file' without "
+                        "looking (a scan does not mount them)")
     a.add_selection(r, targets_help="comma-separated targets (default: detect the node's roles)")
     r.set_defaults(handler=record)
 
@@ -60,8 +72,16 @@ def record(ns: argparse.Namespace) -> int:
     from kubecis.results.runner import Filters, parse_id_list
 
     output: Path = ns.output
-    check_output_path(output, "--output")  # fail before recording anything
-    rec = RecordingHost(LiveHost())
+    to_stdout = str(output) == "-"
+    if not to_stdout:
+        check_output_path(output, "--output")  # fail before recording anything
+    live: Host = LiveHost()
+    if ns.only_paths:
+        from kubecis.host.scoped import ScopedHost
+        from kubecis.results.runner import parse_id_list as _paths
+
+        live = ScopedHost(live, _paths(ns.only_paths), _paths(ns.absent_paths))
+    rec = RecordingHost(live)
     plan = make_plan(
         PlanRequest(resolve_config_dir(ns.config_dir), ns.benchmark, ns.version, tuple(parse_id_list(ns.targets)),
                     allow_tools=False),
@@ -73,8 +93,20 @@ def record(ns: argparse.Namespace) -> int:
     result = run_plan(plan, NativeExecutor(rec, cluster=cluster), Filters())
     doc = rec.document()
     doc["recorded"] = {"benchmark": plan.selection.benchmark, "targets": [t.target for t in plan.targets]}
-    save_document(doc, output)
     t = result.totals
-    echo(f"recorded {len(rec.entries)} host queries ({plan.selection.benchmark}: "
-               f"{t.pass_} pass, {t.fail} fail, {t.warn} warn, {t.info} info) to {output}")
+    summary = (f"recorded {len(rec.entries)} host queries ({plan.selection.benchmark}: "
+               f"{t.pass_} pass, {t.fail} fail, {t.warn} warn, {t.info} info) to {'stdout' if to_stdout else output}")
+    if to_stdout:
+        import sys
+
+        from kubecis.cluster.payload import frame
+
+        data = gzip.compress(json.dumps(doc, separators=(",", ":")).encode(), mtime=0)
+        sys.stderr.write(summary + "\n")
+        sys.stderr.flush()
+        sys.stdout.buffer.write(frame(data))
+        sys.stdout.flush()
+        return 0
+    save_document(doc, output)
+    echo(summary)
     return 0

@@ -12,7 +12,8 @@ Implementations:
 * :class:`LiveCluster` - configured like kubectl: ``$KUBECONFIG`` (a ``:`` list,
   merged the way client-go merges), else ``~/.kube/config``, else the in-cluster
   service account, else ``http://localhost:8080`` (kubectl's default with no
-  configuration). Configuration is only read on the first request.
+  configuration). Configuration is only read on the first request, and loaded and
+  spoken to by the ``kubernetes`` client library (:mod:`kubecis.host.kubeapi`).
 * :class:`NoCluster` - behaves like kubectl with no configuration and nothing
   listening on localhost:8080 (used for ``--root``).
 * :class:`RecordingCluster` / :class:`SnapshotCluster` - record and replay the
@@ -29,21 +30,16 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
-import os
 import urllib.parse
 import weakref
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
-
-import yaml
+from typing import Any, Protocol
 
 from kubecis.errors import HostError
 from kubecis.host.base import NotInSnapshot
-
-if TYPE_CHECKING:
-    import ssl
+from kubecis.host.kubeapi import DEFAULT_SERVER, ClusterUnreachable, KubeTransport, NeedsPlugin, TransportError
 
 __all__ = [
     "APIResource",
@@ -60,63 +56,15 @@ __all__ = [
     "redact_api_body",
 ]
 
-SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
-DEFAULT_SERVER = "http://localhost:8080"
-TIMEOUT = 32.0
 TABLE_ACCEPT = (
     "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json"
 )
 
 
-class ClusterUnreachable(Exception):
-    """The API server refused the connection. ``host`` is ``HOST[:PORT]`` as kubectl names it."""
-
-    def __init__(self, host: str, url: str) -> None:
-        super().__init__(host)
-        self.host = host
-        self.url = url
-
-
-@contextlib.contextmanager
-def _secret_files(*contents: bytes) -> Iterator[list[str]]:
-    """Paths OpenSSL can open holding ``contents`` (a client key), seen by no other user and gone afterwards:
-    anonymous memory files (``/proc/self/fd/N``) on Linux, else files in a new private directory (0700)
-    under a temp dir that passes :func:`kubecis.privdir.resolve_trusted`."""
-    if hasattr(os, "memfd_create") and os.path.isdir("/proc/self/fd"):
-        fds: list[int] = []
-        try:
-            for data in contents:
-                fd = os.memfd_create("kubecis-secret", os.MFD_CLOEXEC)
-                fds.append(fd)
-                with os.fdopen(fd, "wb", closefd=False) as f:
-                    f.write(data)
-            yield [f"/proc/self/fd/{fd}" for fd in fds]
-        finally:
-            for fd in fds:
-                os.close(fd)
-        return
-    import shutil
-
-    from kubecis.privdir import private_tempdir
-
-    d = private_tempdir()
-    try:
-        paths = []
-        for i, data in enumerate(contents):
-            path = os.path.join(d, f"{i}.pem")
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-            paths.append(path)
-        yield paths
-    finally:
-        shutil.rmtree(d, ignore_errors=True)
-
-
 class NotNative(HostError):
     """The configuration needs something a native client does not do (a credential plugin process...).
 
-    kubectl/oc report these as "audit not supported natively", so ``--executor auto --allow-shell`` runs the real tool.
+    kubectl/oc report these as "audit not supported natively", so ``--executor auto`` runs the real tool.
     """
 
 
@@ -144,225 +92,36 @@ current_cluster: ContextVar[Cluster | None] = ContextVar("kubecis_current_cluste
 # --------------------------------------------------------------------------- live
 
 
-@dataclass
-class _Config:
-    server: str
-    namespace: str = "default"
-    ca_file: str | None = None
-    ca_data: bytes | None = None
-    insecure: bool = False
-    tls_server_name: str | None = None
-    cert_file: str | None = None
-    key_file: str | None = None
-    cert_data: bytes | None = None
-    key_data: bytes | None = None
-    token: str | None = None
-    token_file: str | None = None
-    username: str | None = None
-    password: str | None = None
-
-
-def _named(items: Any) -> dict[str, dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = {}
-    for it in items if isinstance(items, list) else []:
-        if isinstance(it, dict) and isinstance(it.get("name"), str):
-            out.setdefault(it["name"], it)
-    return out
-
-
-def _resolve(base: str, p: Any) -> str | None:
-    if not isinstance(p, str) or not p:
-        return None
-    return p if os.path.isabs(p) else os.path.join(base, p)
-
-
-def _b64(v: Any) -> bytes | None:
-    if not isinstance(v, str) or not v:
-        return None
-    try:
-        return base64.b64decode(v)
-    except ValueError:
-        raise HostError("kubeconfig: invalid base64 data") from None
-
-
-def load_kubeconfig(paths: Sequence[str]) -> _Config | None:
-    """The current context of the merged kubeconfig files, or None when they configure nothing."""
-    clusters: dict[str, tuple[str, dict[str, Any]]] = {}
-    users: dict[str, tuple[str, dict[str, Any]]] = {}
-    contexts: dict[str, dict[str, Any]] = {}
-    current = ""
-    for path in paths:
-        try:
-            with open(path, encoding="utf-8") as f:
-                doc = yaml.safe_load(f)
-        except FileNotFoundError:
-            continue
-        except (OSError, yaml.YAMLError) as exc:
-            raise HostError(f"kubeconfig {path}: {exc}") from None
-        if not isinstance(doc, dict):
-            continue
-        base = os.path.dirname(os.path.abspath(path))
-        for name, c in _named(doc.get("clusters")).items():
-            clusters.setdefault(name, (base, c.get("cluster") or {}))
-        for name, u in _named(doc.get("users")).items():
-            users.setdefault(name, (base, u.get("user") or {}))
-        for name, c in _named(doc.get("contexts")).items():
-            contexts.setdefault(name, c.get("context") or {})
-        if not current and isinstance(doc.get("current-context"), str):
-            current = doc["current-context"]
-    if not current:
-        return None
-    ctx = contexts.get(current)
-    if ctx is None:
-        raise HostError(f'kubeconfig: context was not found for specified context: {current}')
-    cbase, cl = clusters.get(str(ctx.get("cluster", "")), ("", {}))
-    ubase, us = users.get(str(ctx.get("user", "")), ("", {}))
-    if not cl.get("server"):
-        return None
-    if us.get("exec") or us.get("auth-provider"):
-        raise NotNative("kubeconfig credential plugin (exec/auth-provider)")
-    return _Config(
-        server=str(cl["server"]),
-        namespace=str(ctx.get("namespace") or "default"),
-        ca_file=_resolve(cbase, cl.get("certificate-authority")),
-        ca_data=_b64(cl.get("certificate-authority-data")),
-        insecure=bool(cl.get("insecure-skip-tls-verify")),
-        tls_server_name=cl.get("tls-server-name") or None,
-        cert_file=_resolve(ubase, us.get("client-certificate")),
-        key_file=_resolve(ubase, us.get("client-key")),
-        cert_data=_b64(us.get("client-certificate-data")),
-        key_data=_b64(us.get("client-key-data")),
-        token=us.get("token") or None,
-        token_file=_resolve(ubase, us.get("tokenFile")),
-        username=us.get("username") or None,
-        password=us.get("password") or None,
-    )
-
-
-def discover_config(env: Mapping[str, str]) -> _Config:
-    """kubectl's configuration search: $KUBECONFIG, ~/.kube/config, in-cluster, localhost:8080."""
-    kc = env.get("KUBECONFIG")
-    if kc:
-        paths = [p for p in kc.split(os.pathsep) if p]
-    else:
-        home = env.get("HOME") or os.path.expanduser("~")
-        paths = [os.path.join(home, ".kube", "config")]
-    cfg = load_kubeconfig(paths)
-    if cfg is not None:
-        return cfg
-    host, port = env.get("KUBERNETES_SERVICE_HOST"), env.get("KUBERNETES_SERVICE_PORT")
-    if host and port and os.path.exists(os.path.join(SA_DIR, "token")):
-        ns = env.get("POD_NAMESPACE")
-        if not ns:
-            try:
-                with open(os.path.join(SA_DIR, "namespace"), encoding="utf-8") as f:
-                    ns = f.read().strip()
-            except OSError:
-                ns = ""
-        h = f"[{host}]" if ":" in host else host
-        return _Config(
-            server=f"https://{h}:{port}",
-            namespace=ns or "default",
-            ca_file=os.path.join(SA_DIR, "ca.crt"),
-            token_file=os.path.join(SA_DIR, "token"),
-        )
-    return _Config(server=DEFAULT_SERVER)
-
-
 class LiveCluster:
-    """The cluster kubectl would talk to from this process (configuration read lazily)."""
+    """The cluster kubectl would talk to from this process (configuration read lazily).
 
-    def __init__(self, env: Mapping[str, str] | None = None) -> None:
-        self._env = dict(env if env is not None else os.environ)
-        self._cfg: _Config | None = None
-        self._ctx: ssl.SSLContext | None = None
+    Configuration and transport are the ``kubernetes`` client library's, through
+    :class:`~kubecis.host.kubeapi.KubeTransport` (the same layer the cluster commands use). A kubeconfig
+    whose user runs a credential plugin is declined (:class:`NotNative`): the native executor starts no
+    process, so ``--executor auto`` runs the real kubectl for such audits.
+    """
 
-    def _config(self) -> _Config:
-        if self._cfg is None:
-            self._cfg = discover_config(self._env)
-        return self._cfg
+    def __init__(self, env: Mapping[str, str] | None = None, *, transport: KubeTransport | None = None) -> None:
+        self._t = transport if transport is not None else KubeTransport(
+            env, allow_plugins=False, user_agent="kubectl (kubecis native)")
 
     @property
     def namespace(self) -> str:
-        return self._config().namespace
+        return self._t.namespace
 
-    def _ssl(self, cfg: _Config) -> ssl.SSLContext:
-        import ssl  # only when an audit talks to a cluster: ssl is a tenth of kubecis's start-up
-
-        if self._ctx is not None:
-            return self._ctx
-        ctx = ssl.create_default_context()
-        if cfg.insecure:
-            ctx.check_hostname = False
-            ctx.verify_mode = ssl.CERT_NONE
-        elif cfg.ca_data is not None:
-            ctx = ssl.create_default_context(cadata=cfg.ca_data.decode("ascii", "replace"))
-        elif cfg.ca_file:
-            try:
-                ctx = ssl.create_default_context(cafile=cfg.ca_file)
-            except (OSError, ssl.SSLError) as exc:
-                raise HostError(f"cluster: cannot load CA {cfg.ca_file}: {exc}") from None
+    def _request(self, method: str, path: str, query: Sequence[tuple[str, str]], body: bytes | None,
+                 headers: dict[str, str]) -> tuple[int, bytes]:
         try:
-            if cfg.cert_data is not None or cfg.key_data is not None:
-                with _secret_files(cfg.cert_data or b"", cfg.key_data or b"") as (cert, key):
-                    ctx.load_cert_chain(cert, key)
-            elif cfg.cert_file and cfg.key_file:
-                ctx.load_cert_chain(cfg.cert_file, cfg.key_file)
-        except (OSError, ssl.SSLError) as exc:
-            raise HostError(f"cluster: cannot load client certificate: {exc}") from None
-        self._ctx = ctx
-        return ctx
-
-    def _headers(self, cfg: _Config) -> dict[str, str]:
-        h = {"User-Agent": "kubectl (kubecis native)"}
-        token = cfg.token
-        if cfg.token_file and not token:
-            try:
-                with open(cfg.token_file, encoding="utf-8") as f:
-                    token = f.read().strip()
-            except OSError as exc:
-                raise HostError(f"cluster: cannot read token {cfg.token_file}: {exc.strerror}") from None
-        if token:
-            h["Authorization"] = f"Bearer {token}"
-        elif cfg.username is not None:
-            cred = base64.b64encode(f"{cfg.username}:{cfg.password or ''}".encode()).decode()
-            h["Authorization"] = f"Basic {cred}"
-        return h
-
-    def _request(self, method: str, path: str, body: bytes | None, headers: dict[str, str]) -> tuple[int, bytes]:
-        import http.client
-        import ssl
-
-        cfg = self._config()
-        u = urllib.parse.urlsplit(cfg.server)
-        if u.scheme not in ("http", "https") or not u.hostname:
-            raise HostError(f"cluster: unsupported server URL {cfg.server}")
-        conn: http.client.HTTPConnection
-        if u.scheme == "https":
-            ctx = self._ssl(cfg)
-            conn = http.client.HTTPSConnection(u.hostname, u.port or 443, timeout=TIMEOUT, context=ctx)
-            if cfg.tls_server_name:
-                raise NotNative("kubeconfig tls-server-name")
-        else:
-            conn = http.client.HTTPConnection(u.hostname, u.port or 80, timeout=TIMEOUT)
-        full = (u.path.rstrip("/") + path) if u.path not in ("", "/") else path
-        try:
-            h = {**self._headers(cfg), **headers}
-            conn.request(method, full, body=body, headers=h)
-            resp = conn.getresponse()
-            return resp.status, resp.read()
-        except ConnectionRefusedError:
-            raise ClusterUnreachable(u.netloc, cfg.server) from None
-        except (OSError, http.client.HTTPException, ssl.SSLError) as exc:
+            return self._t.request(method, path, query=query, body=body, headers=headers)
+        except NeedsPlugin as exc:
+            raise NotNative(str(exc)) from None
+        except TransportError as exc:
             # kubectl prints Go's error text here ("Unable to connect to the server: ..."): not reproduced
-            raise NotNative(f"kubectl's error output for a failed connection to {u.netloc} ({exc})") from None
-        finally:
-            conn.close()
+            raise NotNative(f"kubectl's error output for a failed connection ({exc})") from None
 
     def get(self, path: str, query: Mapping[str, str] | None = None, *, table: bool = False) -> tuple[int, bytes]:
-        q = "?" + urllib.parse.urlencode(sorted(query.items())) if query else ""
         accept = TABLE_ACCEPT if table else "application/json"
-        return self._request("GET", path + q, None, {"Accept": accept})
+        return self._request("GET", path, sorted((query or {}).items()), None, {"Accept": accept})
 
     def post(
         self, path: str, body: bytes, impersonate: str | None = None, groups: Sequence[str] = ()
@@ -372,7 +131,7 @@ class LiveCluster:
             headers["Impersonate-User"] = impersonate
         if groups:
             raise NotNative("impersonating groups")
-        return self._request("POST", path, body, headers)
+        return self._request("POST", path, (), body, headers)
 
 
 class NoCluster:

@@ -206,6 +206,9 @@ class SnapshotHost:
         self._entries: dict[str, Any] = {str(k): v for k, v in entries}
         self._name = str(document.get("host", source))
         self._procs: list[Process] | None = None
+        rec = document.get("recorded")
+        #: what the snapshot was recorded for ({"benchmark": ..., "targets": [...]}), or None
+        self.recorded: dict[str, Any] | None = rec if isinstance(rec, dict) else None
 
     @classmethod
     def load(cls, path: str) -> SnapshotHost:
