@@ -42,6 +42,7 @@ import yaml
 
 from kubecis.errors import HostError
 from kubecis.host.base import NotInSnapshot
+from kubecis.yamllimits import read_file, safe_load
 
 if TYPE_CHECKING:
     import ssl
@@ -158,12 +159,11 @@ def load_kubeconfig(paths: Sequence[str]) -> _Config | None:
     current = ""
     for path in paths:
         try:
-            with open(path, encoding="utf-8") as f:
-                doc = yaml.safe_load(f)
+            doc = safe_load(read_file(path).decode("utf-8"))
         except FileNotFoundError:
             continue
-        except (OSError, yaml.YAMLError) as exc:
-            raise HostError(f"kubeconfig {path}: {exc}") from None
+        except (OSError, yaml.YAMLError, ValueError) as exc:  # ValueError: not UTF-8, over a YAML bound
+            raise HostError(f"kubeconfig {path}: {' '.join(str(exc).split())}") from None
         if not isinstance(doc, dict):
             continue
         base = os.path.dirname(os.path.abspath(path))
