@@ -63,7 +63,7 @@ def _line(node: yaml.Node) -> int | None:
 # blank, a line break, a BOM, ``[``, ``{``, ``,`` or ``:`` (flow ``{a:*b}``). Anywhere else (``ls *.conf``,
 # ``'*.crt'``, ``.*``, ``[*]``) a ``*`` is scalar text, or an alias token right after another token
 # (``"a"*b``, ``]*b``, ``&a*b``), which the parser rejects.
-_ALIAS_AFTER = frozenset("[{,:\ufeff")
+_ALIAS_AFTER = frozenset("[{,:?\ufeff")
 
 
 def may_have_aliases(text: str) -> bool:
