@@ -62,8 +62,13 @@ def _lines(data: bytes) -> list[bytes]:
     return parts
 
 
-def _short_opts(args: list[str], with_arg: str, flags: str, prog: str) -> tuple[dict[str, list[str]], list[str]]:
-    """Parse -abc / -o VAL / -oVAL style options; stops at '--' or first operand (GNU permutes: we don't)."""
+def _short_opts(
+    args: list[str], with_arg: str, flags: str, prog: str, order: list[tuple[str, str]] | None = None
+) -> tuple[dict[str, list[str]], list[str]]:
+    """Parse -abc / -o VAL / -oVAL style options; stops at '--' or first operand (GNU permutes: we don't).
+
+    ``order``, when given, receives every option with an argument as (letter, value) in command-line order.
+    """
     opts: dict[str, list[str]] = {}
     rest: list[str] = []
     i = 0
@@ -84,6 +89,8 @@ def _short_opts(args: list[str], with_arg: str, flags: str, prog: str) -> tuple[
                             raise Unsupported(f"{prog}: option -{c} without argument")
                         val = args[i]
                     opts.setdefault(c, []).append(val)
+                    if order is not None:
+                        order.append((c, val))
                     break
                 if c in flags:
                     opts.setdefault(c, []).append("")
@@ -457,14 +464,15 @@ def u_grep(ctx: Ctx, args: list[str]) -> int:
         args = [a for a in args[:k] if a not in _NO_COLOUR] + args[k:]
     else:
         args = [a for a in args if a not in _NO_COLOUR]  # --color=auto: no colour when not on a terminal
-    opts, rest = _short_opts(args, "eABCm", "vEFGoicqswxnhHly", "grep")
-    # numeric arguments are checked while GNU grep parses its options: before anything else
-    for v in opts.get("A", []):
-        if (n_after := _xstrtoimax(v)) is None or n_after < 0:
+    ordered: list[tuple[str, str]] = []
+    opts, rest = _short_opts(args, "eABCm", "vEFGoicqswxnhHly", "grep", ordered)
+    # numeric arguments are checked while GNU grep parses its options: before anything else, in order
+    for c, v in ordered:
+        n = _xstrtoimax(v)
+        if c == "A" and (n is None or n < 0):
             ctx.error(f"{v}: invalid context length argument")
             return 2
-    for v in opts.get("m", []):
-        if _xstrtoimax(v) is None:
+        if c == "m" and n is None:
             ctx.error("invalid max count")
             return 2
     patterns: list[str] = []
