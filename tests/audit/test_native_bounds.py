@@ -160,6 +160,11 @@ def test_step_and_time_budgets(monkeypatch: pytest.MonkeyPatch) -> None:
     assert ex.run("echo '[1]' | jq '[range(1e9)] | length'").not_run
 
 
+def test_timeout_is_per_executor() -> None:
+    res = NativeExecutor(_host(), timeout=0.05).run("while :; do while :; do :; done; done")
+    assert res.not_run == "audit exceeds the native interpreter's bounds: ran longer than 0.05 s"
+
+
 def test_jq_range_counts_as_work(monkeypatch: pytest.MonkeyPatch) -> None:
     from kubecis.audit.native import jq
 

@@ -175,6 +175,16 @@ def test_size_limit(tmp_path: Path) -> None:
         load_controls(huge)
 
 
+def test_huge_scalars_and_tabs(tmp_path: Path) -> None:
+    remediation = "x" * (1024 * 1024)
+    p = tmp_path / "master.yaml"
+    p.write_text(HEAD + f"groups:\n- id: g\n  checks:\n  - id: c\n    remediation: {remediation}\n")
+    assert load_controls(p, "master").controls.groups[0].checks[0].remediation == remediation
+    p.write_text(HEAD + "groups:\n-\tid: g\n")  # a tab where indentation is expected
+    with pytest.raises(LoadError, match=r"master\.yaml:5: malformed YAML: "):
+        load_controls(p, "master")
+
+
 def test_not_utf8(tmp_path: Path) -> None:
     p = tmp_path / "x.yaml"
     p.write_bytes(b"id: \xff\n")

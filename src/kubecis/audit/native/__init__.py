@@ -58,16 +58,22 @@ class NativeExecutor:
     name = "native"
 
     def __init__(
-        self, host: Host, env: Mapping[str, str] | None = None, cwd: str = "/", cluster: Cluster | None = None
+        self,
+        host: Host,
+        env: Mapping[str, str] | None = None,
+        cwd: str = "/",
+        cluster: Cluster | None = None,
+        timeout: float | None = None,
     ) -> None:
         self.host = host
         self.env = dict(env) if env is not None else {"PATH": DEFAULT_PATH}
         self.cwd = cwd
         self.cluster = cluster  # what native kubectl/oc talk to; None: kubectl with no configuration
+        self.timeout = timeout  # wall time one audit may take; None: interp.MAX_SECONDS
 
     def run(self, script: str) -> AuditResult:
         token = current_cluster.set(self.cluster)
-        budget = current_budget.set(Budget())
+        budget = current_budget.set(Budget(seconds=self.timeout))
         try:
             return self._run(script)
         except LimitExceeded as exc:
