@@ -9,6 +9,7 @@ import string
 import subprocess
 import sys
 import textwrap
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -230,10 +231,15 @@ _YAMLISH = st.lists(_FRAGMENTS, max_size=60).map("".join)
 @settings(max_examples=400, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(_YAMLISH, st.text(max_size=200)))
 def test_fuzz_loader_only_raises_load_errors(text: str) -> None:
+    tracemalloc.start()
     try:
         parse_controls(text, "fuzz.yaml")
     except LoadError as exc:
         assert str(exc).startswith("fuzz.yaml") and "\n" not in str(exc)
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    assert peak < 64 * 1024 * 1024  # a few hundred characters never cost more (a bomb would cost GBs)
 
 
 @settings(max_examples=200, deadline=None, derandomize=True)

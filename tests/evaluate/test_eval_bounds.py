@@ -4,6 +4,7 @@ bound makes the path test *refused* (the check is not evaluated) instead of fail
 from __future__ import annotations
 
 import time
+import tracemalloc
 
 import pytest
 from hypothesis import given, settings
@@ -105,9 +106,15 @@ _YAMLISH = st.lists(st.sampled_from([
 def test_fuzz_decoder_and_path_never_raise(text: str, path: str) -> None:
     load_config.cache_clear()
     start = time.monotonic()
-    decoded = load_config(text)
-    assert isinstance(decoded, Decoded)
-    assert not (decoded.error and decoded.refused)
-    ext = find_path(text, path)
-    assert ext.found in (True, False)
+    tracemalloc.start()
+    try:
+        decoded = load_config(text)
+        assert isinstance(decoded, Decoded)
+        assert not (decoded.error and decoded.refused)
+        ext = find_path(text, path)
+        assert ext.found in (True, False)
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    assert peak < 64 * 1024 * 1024  # a bomb would take GBs
     assert time.monotonic() - start < 5  # generous: a shared CI machine; a bomb would take minutes
