@@ -128,7 +128,7 @@ def test_builtin_numbers_match_dash(script: str) -> None:
 
 
 def test_bounds_stop_bombs_with_a_reason(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(interp, "MAX_DATA", 1 << 20)  # the same code paths as 8 MiB, in less time
+    monkeypatch.setattr(interp, "MAX_DATA", 256 << 10)  # the same code paths as 8 MiB, in less time
     ex = NativeExecutor(_host())
     cases = {
         "a=x; while :; do a=$a$a; done": "expanded word over",
@@ -138,6 +138,12 @@ def test_bounds_stop_bombs_with_a_reason(monkeypatch: pytest.MonkeyPatch) -> Non
         "echo ab | sed 's/./&&&&&&&&&&/g;s/./&&&&&&&&&&/g;s/./&&&&&&&&&&/g;s/./&&&&&&&&&&/g;"
         "s/./&&&&&&&&&&/g;s/./&&&&&&&&&&/g;s/./&&&&&&&&&&/g'": "sed pattern space over",
         "echo '\"x\"' | jq '. * 100000000000'": "jq string over",
+    }
+    monkeypatch.setattr(interp, "MAX_BUFFER", 512 << 10)
+    cases |= {
+        "a=$(printf '%100000s' x); while :; do echo \"$a\"; done": "output over 524288 bytes",
+        "printf '%100000s\\n' x | sed 'p;p;p;p;p;p;p;p'": "output over 524288 bytes",
+        "printf '%100000s\\n' x | awk '{print $0,$0,$0,$0,$0,$0,$0,$0}'": "output over 524288 bytes",
     }
     for script, why in cases.items():
         res = ex.run(script)
@@ -236,6 +242,7 @@ def test_fuzz_hostile_scripts(script: str) -> None:
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(interp, "MAX_STEPS", 20_000)
         mp.setattr(interp, "MAX_SECONDS", 2.0)
+        mp.setattr(interp, "MAX_BUFFER", 16 << 20)
         start = time.monotonic()
         tracemalloc.start()
         try:

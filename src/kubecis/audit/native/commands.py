@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 
 from kubecis.audit.native.builtins import echo_escapes, printf_format
 from kubecis.audit.native.helpers import u_check_files_owner_in_dir
-from kubecis.audit.native.interp import Ctx, NotInSnapshot, Out, Stream, ascii_uint, check_size, dec, enc
+from kubecis.audit.native.interp import Ctx, NotInSnapshot, Out, Stream, TextSink, ascii_uint, check_size, dec, enc
 from kubecis.audit.native.journal import u_journalctl
 from kubecis.audit.native.jq import u_jq
 from kubecis.audit.native.kubectl import u_kubectl, u_oc
@@ -539,7 +539,7 @@ def u_grep(ctx: Ctx, args: list[str]) -> int:
         last_printed = -1
         pending_after = 0
         lines = _lines(data)
-        out: list[str] = []
+        out = TextSink()
         for idx, raw in enumerate(lines):
             line = dec(raw)
             m_any = rx.search(line) is not None
@@ -559,7 +559,7 @@ def u_grep(ctx: Ctx, args: list[str]) -> int:
                 if binary:
                     ctx.write("".join(out))
                     ctx.err.write(enc(f"{ctx.prog}: {label}: binary file matches\n"))
-                    out = []
+                    out = TextSink()
                     break
                 if after and last_printed >= 0 and idx - last_printed > 1:
                     out.append("--\n")
@@ -1404,7 +1404,7 @@ def u_sed(ctx: Ctx, args: list[str]) -> int:
     last_nl = bool(lines) and lines[-1] == b""
     if last_nl:
         lines.pop()
-    out: list[str] = []
+    out = TextSink()
     quiet = "n" in opts
     total = len(lines)
     for num, raw in enumerate(lines, 1):
@@ -1500,7 +1500,7 @@ def u_awk(ctx: Ctx, args: list[str]) -> int:
         def split(line: str) -> list[str]:
             return frx.split(line) if line else []
     data, st = _text_in(ctx, files)
-    out: list[str] = []
+    out = TextSink()
     for raw in _lines(data):
         line = dec(raw)
         fields = split(line)
@@ -1612,7 +1612,7 @@ def _awk_small(ctx: Ctx, prog: str, files: list[str], fs: str) -> int:
     if fs != " ":
         raise Unsupported("awk -F with a conditional program")
     data, st = _text_in(ctx, files)
-    out: list[str] = []
+    out = TextSink()
     for raw in _lines(data):
         line = dec(raw)
         fields = line.split()

@@ -36,11 +36,12 @@ from kubecis.audit.native.parser import (
 from kubecis.audit.native.regex import glob_to_regex, has_glob
 from kubecis.host.base import Host, NotInSnapshot
 
-__all__ = ["Budget", "Ctx", "LimitExceeded", "NotInSnapshot", "Out", "Shell", "Stream"]
+__all__ = ["Budget", "Ctx", "LimitExceeded", "NotInSnapshot", "Out", "Shell", "Stream", "TextSink"]
 
 MAX_DEPTH = 20
 # Bounds on one audit, whatever the script or the data it reads (hostile input stays bounded work):
-MAX_DATA = 8 * 1024 * 1024  # bytes in one buffer (a pipe, an output), characters in one expanded word or variable
+MAX_DATA = 8 * 1024 * 1024  # characters in one value the script builds: an expanded word, a variable, a field...
+MAX_BUFFER = 256 * 1024 * 1024  # bytes in one pipe or output buffer (host data flows through: a node's journal)
 MAX_STEPS = 500_000  # commands executed, loop iterations included
 MAX_SECONDS = 30.0  # wall time (the shell executor's timeout)
 _SPACE = re.compile(r"\s")  # str.isspace's characters
@@ -94,10 +95,24 @@ def ascii_uint(text: str) -> int | None:
     return int(text)
 
 
-def check_size(n: int, what: str) -> None:
-    """Refuse data over ``MAX_DATA`` before it is built or kept."""
-    if n > MAX_DATA:
-        raise LimitExceeded(f"{what} over {MAX_DATA} bytes")
+def check_size(n: int, what: str, limit: int | None = None) -> None:
+    """Refuse data over ``limit`` (default ``MAX_DATA``) before it is built or kept."""
+    bound = MAX_DATA if limit is None else limit
+    if n > bound:
+        raise LimitExceeded(f"{what} over {bound} bytes")
+
+
+class TextSink(list[str]):
+    """Text a utility gathers before writing it, bounded like an output buffer (``MAX_BUFFER``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.size = 0
+
+    def append(self, text: str) -> None:
+        self.size += len(text)
+        check_size(self.size, "output", MAX_BUFFER)
+        super().append(text)
 
 
 class Out:
@@ -109,7 +124,7 @@ class Out:
 
     def write(self, data: bytes) -> None:
         if not self.null:
-            check_size(len(self.buf) + len(data), "output")
+            check_size(len(self.buf) + len(data), "output", MAX_BUFFER)
             self.buf += data
 
 
