@@ -43,6 +43,14 @@ class AuditResult:
         return f"failed to run: {go_quote(script)}, output: {go_quote(self.output)}, error: {status}"
 
 
+def internal_error_reason(exc: BaseException) -> str:
+    """The one-line reason a check gets when an exception escaped its audit or evaluation (a bug)."""
+    detail = " ".join(str(exc).split())
+    if len(detail) > 300:
+        detail = detail[:300] + "..."
+    return f"internal error in audit: {type(exc).__name__}" + (f": {detail}" if detail else "")
+
+
 class Executor(Protocol):
     """Runs audit scripts. ``name`` is shown in reports (``shell``, ``native``...)."""
 

@@ -15,6 +15,7 @@ from typing import Any
 from kubecis.benchmark.loader import read_text
 from kubecis.benchmark.yamlraw import compose, parse_bool, to_plain
 from kubecis.errors import BenchmarkError, ConfigError, LoadError
+from kubecis.yamllimits import YamlLimitError
 
 TARGETS = ("master", "controlplane", "etcd", "node", "policies", "managedservices")
 FILE_KINDS = ("conf", "svc", "kubeconfig", "cafile", "datadir")
@@ -89,7 +90,10 @@ def _read_config_file(path: Path) -> dict[str, Any]:
         doc = compose(text, str(path))
     except LoadError as e:
         raise ConfigError(str(e)) from None
-    data = to_plain(doc.root)
+    try:
+        data = to_plain(doc.root)
+    except YamlLimitError as e:
+        raise ConfigError(str(LoadError(str(path), f"YAML refused: {e.message}", e.line))) from None
     if data is None:
         return {}
     if not isinstance(data, dict):

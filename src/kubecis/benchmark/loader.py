@@ -30,6 +30,7 @@ from kubecis.benchmark.yamlraw import (
     sequence,
 )
 from kubecis.errors import LoadError
+from kubecis.yamllimits import MAX_FILE_BYTES, YamlLimitError, read_file
 
 KNOWN_OPS = frozenset(
     {"eq", "noteq", "gt", "gte", "lt", "lte", "has", "nothave", "regex", "valid_elements", "bitmask"}
@@ -55,19 +56,26 @@ class Loaded:
     text: str = ""  # raw file text (kube-bench substitutes on it; we keep it for bin bookkeeping)
 
 
-def read_text(path: Path) -> str:
+def read_text(path: Path, limit: int = MAX_FILE_BYTES) -> str:
+    """A YAML file's text: a regular file of at most ``limit`` bytes, UTF-8; else one LoadError line.
+
+    A FIFO or a device given as a controls or config file is refused instead of hanging the run.
+    """
+    name = str(path)
     try:
-        data = path.read_bytes()
+        data = read_file(path, limit)
     except FileNotFoundError:
-        raise LoadError(str(path), "no such file") from None
+        raise LoadError(name, "no such file") from None
     except IsADirectoryError:
-        raise LoadError(str(path), "is a directory, expected a YAML file") from None
+        raise LoadError(name, "is a directory, expected a YAML file") from None
     except OSError as e:
-        raise LoadError(str(path), f"cannot read: {e.strerror or e}") from None
+        raise LoadError(name, f"cannot read: {e.strerror or e}") from None
+    except YamlLimitError as e:
+        raise LoadError(name, e.message) from None
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as e:
-        raise LoadError(str(path), f"not UTF-8 text (byte {e.start})") from None
+        raise LoadError(name, f"not UTF-8 text (byte {e.start})") from None
 
 
 def load_controls(path: Path, expected_type: str | None = None) -> Loaded:

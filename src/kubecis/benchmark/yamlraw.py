@@ -19,6 +19,7 @@ except AttributeError:  # pragma: no cover
     _Loader = yaml.BaseLoader
 
 from kubecis.errors import LoadError
+from kubecis.yamllimits import MAX_DEPTH, YamlLimitError, check_graph, may_have_aliases
 
 # go-yaml v2 resolves these plain scalars to null (a string field then stays "").
 _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
@@ -36,19 +37,37 @@ class Doc:
 
 
 def compose(text: str, path: str) -> Doc:
-    """Parse ``text`` into a node tree; syntax errors name ``path:line``."""
+    """Parse ``text`` into a node tree; syntax errors and refused documents name ``path:line``.
+
+    A document with aliases is checked by :func:`~kubecis.yamllimits.check_graph` before anything
+    walks it: recursive aliases, nesting, alias expansion and merge-key fan-out are bounded. Without
+    aliases the graph is a tree no bigger than the text; the converters below bound its depth.
+    """
     try:
         root = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark is not None else None
         problem = e.problem or e.context or "invalid YAML"
-        raise LoadError(path, f"malformed YAML: {problem}", line) from None
+        raise LoadError(path, f"malformed YAML: {_one_line(problem)}", line) from None
     except yaml.YAMLError as e:
-        raise LoadError(path, f"malformed YAML: {e}") from None
-    except ValueError as e:  # e.g. "no single document" / bad bytes
-        raise LoadError(path, f"malformed YAML: {e}") from None
+        raise LoadError(path, f"malformed YAML: {_one_line(str(e))}") from None
+    except Exception as e:  # "no single document", bad bytes; the C composer raises plain Python errors too
+        raise LoadError(path, f"malformed YAML: {_one_line(str(e) or type(e).__name__)}") from None
+    if may_have_aliases(text):
+        try:
+            check_graph(root)
+        except YamlLimitError as e:
+            raise LoadError(path, f"YAML refused: {e.message}", e.line) from None
     return Doc(path, root)
+
+
+def _too_deep(node: yaml.Node) -> YamlLimitError:
+    return YamlLimitError(f"nesting deeper than {MAX_DEPTH} levels", line_of(node))
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.splitlines())
 
 
 def _plain(node: yaml.ScalarNode) -> bool:
@@ -106,7 +125,11 @@ def mapping(doc: Doc, node: yaml.Node | None, field: str) -> dict[str, yaml.Node
     if not isinstance(node, yaml.MappingNode):
         raise LoadError(doc.path, f"{field}: expected a mapping, found {kind_name(node)}", line_of(node))
     out: dict[str, yaml.Node] = {}
-    for k, v in _merged_pairs(node):
+    try:
+        pairs = _merged_pairs(node)
+    except YamlLimitError as e:
+        raise LoadError(doc.path, f"YAML refused: {e.message}", e.line) from None
+    for k, v in pairs:
         if isinstance(k, yaml.ScalarNode):
             out[str(k.value)] = v
     return out
@@ -121,8 +144,13 @@ def sequence(doc: Doc, node: yaml.Node | None, field: str) -> list[yaml.Node]:
     return list(node.value)
 
 
-def _merged_pairs(node: yaml.MappingNode) -> list[tuple[yaml.Node, yaml.Node]]:
-    """Key/value pairs with ``<<`` merge keys expanded (explicit keys win over merged ones)."""
+def _merged_pairs(node: yaml.MappingNode, depth: int = 0) -> list[tuple[yaml.Node, yaml.Node]]:
+    """Key/value pairs with ``<<`` merge keys expanded (explicit keys win over merged ones).
+
+    ``depth`` counts merges within merges: a chain deeper than ``MAX_DEPTH`` is refused.
+    """
+    if depth >= MAX_DEPTH:
+        raise _too_deep(node)
     pairs: list[tuple[yaml.Node, yaml.Node]] = []
     merged: list[tuple[yaml.Node, yaml.Node]] = []
     for k, v in node.value:
@@ -130,22 +158,27 @@ def _merged_pairs(node: yaml.MappingNode) -> list[tuple[yaml.Node, yaml.Node]]:
             sources = v.value if isinstance(v, yaml.SequenceNode) else [v]
             for src in sources:
                 if isinstance(src, yaml.MappingNode):
-                    merged.extend(_merged_pairs(src))
+                    merged.extend(_merged_pairs(src, depth + 1))
         else:
             pairs.append((k, v))
     return merged + pairs
 
 
-def to_plain(node: yaml.Node | None) -> Any:
-    """A node as plain Python data with every scalar a string (null → None)."""
+def to_plain(node: yaml.Node | None, depth: int = 0) -> Any:
+    """A node as plain Python data with every scalar a string (null → None).
+
+    Raises :class:`~kubecis.yamllimits.YamlLimitError` for nesting deeper than ``MAX_DEPTH``.
+    """
     if is_null(node):
         return None
-    if isinstance(node, yaml.MappingNode):
-        return {str(to_plain(k)): to_plain(v) for k, v in _merged_pairs(node)}
-    if isinstance(node, yaml.SequenceNode):
-        return [to_plain(v) for v in node.value]
     assert node is not None
-    return str(node.value)
+    if isinstance(node, yaml.ScalarNode):
+        return str(node.value)
+    if depth >= MAX_DEPTH:  # ``depth`` collections enclose this one
+        raise _too_deep(node)
+    if isinstance(node, yaml.MappingNode):
+        return {str(to_plain(k, depth + 1)): to_plain(v, depth + 1) for k, v in _merged_pairs(node)}
+    return [to_plain(v, depth + 1) for v in node.value]
 
 
 def parse_bool(value: Any, default: bool = False) -> bool:

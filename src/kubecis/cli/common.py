@@ -142,6 +142,7 @@ def make_executor(
 
     if isinstance(native, NativeExecutor):
         native.cluster = make_cluster(host, live=live)
+        native.timeout = timeout  # --timeout bounds a native audit's wall time too
     if kind == "native":
         return native
     if allow_shell:

@@ -10,7 +10,9 @@ evaluated text of the *first* item, whichever source that item ended on.
 
 Two conditions that abort kube-bench (an unknown ``bin_op`` is reported, an
 uncompilable regex panics) come back as ``Outcome.error`` so the state machine
-can turn them into a FAIL/WARN with a reason.
+can turn them into a FAIL/WARN with a reason. A config output over one of our
+bounds (:mod:`kubecis.yamllimits`) comes back as ``Outcome.refused``: the check
+was not evaluated.
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ class ItemOutcome:
 
     ``actual`` is the whole right-trimmed text of ``source``; ``notes`` are the
     messages kube-bench would print on stderr (config that does not parse, a bad
-    path expression); ``error`` is set when kube-bench would have aborted.
+    path expression); ``error`` is set when kube-bench would have aborted;
+    ``refused`` when the config output was over a bound and not decoded.
     """
 
     passed: bool
@@ -43,6 +46,7 @@ class ItemOutcome:
     found: bool
     error: str = ""
     notes: tuple[str, ...] = ()
+    refused: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +59,7 @@ class Outcome:
     error: str = ""
     items: tuple[ItemOutcome, ...] = ()
     notes: tuple[str, ...] = ()
+    refused: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +69,7 @@ class _Line:
     found: bool
     note: str = ""
     fatal: str = ""
+    refused: str = ""
 
 
 def _label(item: TestItem, source: Source) -> str:
@@ -85,6 +91,8 @@ def _evaluate_line(item: TestItem, source: Source, text: str) -> _Line:
     found = _extract(item, source, text)
     if found.fatal:
         return _Line(False, "", False, fatal=found.fatal)
+    if found.refused:
+        return _Line(False, "", False, refused=found.refused)
     if found.error:
         return _Line(False, "", False, note=found.error)
     label = _label(item, source)
@@ -109,9 +117,10 @@ def _execute(item: TestItem, source: Source, text: str, multiple: bool) -> ItemO
         line = _evaluate_line(item, source, part)
         if line.note:
             notes.append(line.note)
-        if line.fatal or not line.passed:
+        if line.fatal or line.refused or not line.passed:
             break
-    return ItemOutcome(line.passed, line.expected, trimmed, source, line.found, line.fatal, tuple(notes))
+    return ItemOutcome(line.passed, line.expected, trimmed, source, line.found, line.fatal, tuple(notes),
+                       line.refused)
 
 
 def _merge_notes(first: ItemOutcome, later: ItemOutcome) -> ItemOutcome:
@@ -125,6 +134,7 @@ def _merge_notes(first: ItemOutcome, later: ItemOutcome) -> ItemOutcome:
         later.found,
         later.error,
         first.notes + later.notes,
+        later.refused,
     )
 
 
@@ -143,7 +153,7 @@ def evaluate_item(
         return out
     if not out.found and has_audit_config and config_output != "":
         out = _merge_notes(out, _execute(item, "config", config_output, multiple))
-        if out.error:
+        if out.error or out.refused:
             return out
         if not out.found and item.env:
             out = _merge_notes(out, _execute(item, "env", env_output, multiple))
@@ -181,6 +191,9 @@ def evaluate_tests(
     fatal = next((r.error for r in results if r.error), "")
     if fatal:
         return Outcome(False, "", "", error=fatal, items=results, notes=notes)
+    refused = next((r.refused for r in results if r.refused), "")
+    if refused:
+        return Outcome(False, "", "", items=results, notes=notes, refused=refused)
     if not results:
         return Outcome(False, "", "", error="No tests defined", notes=notes)
     if tests.bin_op not in ("", "and", "or"):

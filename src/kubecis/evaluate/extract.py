@@ -27,13 +27,15 @@ class Extraction:
 
     ``error`` is a kube-bench ``findValue`` error: the item fails, counts as not
     found and the message goes to stderr. ``fatal`` is a condition on which
-    kube-bench panics (uncompilable regex).
+    kube-bench panics (uncompilable regex). ``refused`` is input over one of our
+    bounds (a YAML bomb in a config file): the check is not evaluated.
     """
 
     found: bool
     value: str = ""
     error: str = ""
     fatal: str = ""
+    refused: str = ""
 
 
 NOT_FOUND = Extraction(found=False)
@@ -82,6 +84,8 @@ def find_env(text: str, env: str) -> Extraction:
 def find_path(text: str, path: str) -> Extraction:
     """Decode ``text`` (JSON, else YAML) and render ``path``; found ⇔ non-empty rendering."""
     decoded = load_config(text)
+    if decoded.refused:
+        return Extraction(found=False, refused=decoded.refused)
     if decoded.error:
         return Extraction(found=False, error=decoded.error)
     rendered = render(path, decoded.value)

@@ -16,6 +16,11 @@ refuses). So the decoded values keep those distinctions:
   rules (PyYAML is only the parser).
 
 Only the first YAML document is read, as ``yaml.Unmarshal`` does.
+
+What is decoded comes from the node (a config file, a command's output): hostile data.
+A document over a bound of :mod:`kubecis.yamllimits` (alias expansion, recursive
+aliases, nesting, size) is *refused* rather than decoded: ``Decoded.refused`` says why,
+and the check that needed it is not evaluated (WARN) instead of failing.
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import yaml
+
+from kubecis.yamllimits import MAX_DEPTH, MAX_FILE_BYTES, YamlLimitError, check_graph, value_depth_exceeds
 
 _PLAIN_TAG = "!kubecis/go-plain"
 
@@ -57,10 +64,15 @@ class YamlMap(dict[Any, Any]):
 
 @dataclass(frozen=True, slots=True)
 class Decoded:
-    """Result of :func:`load_config`: ``value`` when ``error`` is empty."""
+    """Result of :func:`load_config`: ``value`` when ``error`` and ``refused`` are empty.
+
+    ``error`` is kube-bench's (the text is not JSON or YAML: the test item fails); ``refused``
+    names the bound the text is over (it was not decoded: the check is not evaluated).
+    """
 
     value: Any = None
     error: str = ""
+    refused: str = ""
 
 
 def _go_parse_uint(s: str) -> int | None:
@@ -198,11 +210,19 @@ def _yaml_error_text(exc: yaml.YAMLError) -> str:
 
 
 def load_yaml(text: str) -> Any:
-    """The first YAML document of ``text`` with go-yaml v2 semantics; raises yaml.YAMLError."""
+    """The first YAML document of ``text`` with go-yaml v2 semantics.
+
+    Raises yaml.YAMLError (or another parser error) for malformed text and
+    :class:`~kubecis.yamllimits.YamlLimitError` for a document over a bound, checked on the
+    composed node graph before anything is constructed.
+    """
     loader = _GoYamlLoader(text)
     try:
         node = loader.get_node() if loader.check_node() else None
-        return None if node is None else loader.construct_document(node)
+        if node is None:
+            return None
+        check_graph(node)
+        return loader.construct_document(node)
     finally:
         loader.dispose()
 
@@ -240,13 +260,27 @@ def load_config(text: str) -> Decoded:
     """kube-bench's ``unmarshal``: JSON first, then YAML; the error names the whole input.
 
     Cached by text (the same config file is decoded for every path test of a run): treat the value as read-only.
+    Nothing raises: malformed text is ``error``, text over a bound is ``refused``.
     """
+    if len(text) > MAX_FILE_BYTES:
+        return Decoded(refused=f"config over {MAX_FILE_BYTES} bytes")
     try:
-        return Decoded(load_json(text))
-    except (ValueError, RecursionError):
+        value = load_json(text)
+    except RecursionError:
+        return Decoded(refused=f"JSON nesting deeper than {MAX_DEPTH} levels")
+    except ValueError:
         pass
+    else:
+        if value_depth_exceeds(value):
+            return Decoded(refused=f"JSON nesting deeper than {MAX_DEPTH} levels")
+        return Decoded(value)
     try:
         return Decoded(load_yaml(text))
-    except (yaml.YAMLError, ValueError, TypeError, RecursionError) as exc:
-        err = _yaml_error_text(exc) if isinstance(exc, yaml.YAMLError) else f"yaml: {exc}"
-        return Decoded(error=f'failed to load YAML or JSON from input "{text}": {err}')
+    except YamlLimitError as exc:
+        where = f"line {exc.line}: " if exc.line is not None else ""
+        return Decoded(refused=f"YAML refused: {where}{exc.message}")
+    except yaml.YAMLError as exc:
+        return Decoded(error=f'failed to load YAML or JSON from input "{text}": {_yaml_error_text(exc)}')
+    except Exception as exc:  # hostile text: any parser or constructor failure is "malformed"
+        detail = " ".join(str(exc).splitlines()) or type(exc).__name__
+        return Decoded(error=f'failed to load YAML or JSON from input "{text}": yaml: {detail}')

@@ -65,12 +65,14 @@ class Source:
 
 
 def _read_yaml(path: str) -> Any:
+    """A kubeconfig, read within the YAML bounds (size, aliases, nesting) before the library reads it again."""
+    from kubecis.yamllimits import read_file, safe_load
+
     try:
-        with open(path, encoding="utf-8") as f:
-            return yaml.safe_load(f)
+        return safe_load(read_file(path).decode("utf-8"))
     except FileNotFoundError:
         return None
-    except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
+    except (OSError, yaml.YAMLError, ValueError) as exc:  # ValueError: not UTF-8, over a YAML bound
         raise HostError(f"kubeconfig {path}: {_one_line(str(exc))}") from None
 
 

@@ -3,13 +3,18 @@
 Definitions stay frozen; this module produces new result objects. The executor
 and the evaluator are passed in, so the same code runs over the real shell, the
 native interpreter or a snapshot.
+
+Each check is its own failure domain: an exception escaping one check's audits or
+evaluation (a bug, hostile input nobody foresaw) makes that check WARN with the reason
+``internal error in audit: <type>: <message>``; the run goes on. ``KeyboardInterrupt``
+and ``SystemExit`` are not ``Exception`` subclasses: they still stop the run.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kubecis.audit.base import Executor
+from kubecis.audit.base import Executor, internal_error_reason
 from kubecis.benchmark.model import Check, Controls
 from kubecis.errors import UsageError
 from kubecis.evaluate.evaluator import evaluate_tests
@@ -55,8 +60,21 @@ def _audit_error_state(check: Check, result: CheckResult, error: str) -> CheckRe
 
 
 def run_check(check: Check, executor: Executor, *, check_type: str | None = None) -> CheckResult:
-    """One check through the state machine. ``check_type`` overrides the YAML type (``--skip``)."""
+    """One check through the state machine. ``check_type`` overrides the YAML type (``--skip``).
+
+    Never raises an ``Exception``: one that escapes the audits or the evaluation makes the check WARN.
+    """
     ctype = check.type if check_type is None else check_type
+    r = _new_result(check, ctype)
+    try:
+        return _run_check(check, executor, ctype, r)
+    except Exception as exc:  # the per-check failure domain (see the module docstring)
+        r.state, r.reason = State.WARN, internal_error_reason(exc)
+        r.actual_value = r.expected_result = ""
+        return r
+
+
+def _new_result(check: Check, ctype: str) -> CheckResult:
     r = CheckResult(
         id=check.id,
         text=check.text,
@@ -69,6 +87,10 @@ def run_check(check: Check, executor: Executor, *, check_type: str | None = None
         is_multiple=check.use_multiple_values,
     )
     r.test_info = [check.remediation]
+    return r
+
+
+def _run_check(check: Check, executor: Executor, ctype: str, r: CheckResult) -> CheckResult:
     # §7 rule 1: scored, automated, no `tests` key at all
     if check.scored and ctype.strip() == "" and check.tests is None:
         r.state, r.reason = State.WARN, "There are no tests"
@@ -115,6 +137,9 @@ def run_check(check: Check, executor: Executor, *, check_type: str | None = None
         env_output=env_out,
         has_audit_config=bool(check.audit_config),
     )
+    if outcome.refused:
+        r.state, r.reason = State.WARN, f"audit_config output not evaluated: {outcome.refused}"
+        return r
     if outcome.error:
         r.state = _fail_or_warn(check)
         r.reason = outcome.error

@@ -2,14 +2,29 @@
 
 No process is ever spawned. Scripts using anything outside the implemented shell
 subset and utilities give ``AuditResult(not_run="audit not supported natively: ...")``.
+
+Every run is bounded (:class:`~kubecis.audit.native.interp.Budget`: commands, wall time,
+data size); an audit over a bound is not evaluated (``not_run`` says which bound). Any
+other exception escaping the interpreter is a bug, reported as ``not_run="internal
+error in audit: <type>: <message>"`` rather than aborting the run.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from kubecis.audit.base import MAX_OUTPUT_BYTES, AuditResult
-from kubecis.audit.native.interp import NotInSnapshot, Out, Shell, Stream, dec, dry_run
+from kubecis.audit.base import MAX_OUTPUT_BYTES, AuditResult, internal_error_reason
+from kubecis.audit.native.interp import (
+    Budget,
+    LimitExceeded,
+    NotInSnapshot,
+    Out,
+    Shell,
+    Stream,
+    current_budget,
+    dec,
+    dry_run,
+)
 from kubecis.audit.native.parser import (
     AndOr,
     CmdSub,
@@ -43,18 +58,30 @@ class NativeExecutor:
     name = "native"
 
     def __init__(
-        self, host: Host, env: Mapping[str, str] | None = None, cwd: str = "/", cluster: Cluster | None = None
+        self,
+        host: Host,
+        env: Mapping[str, str] | None = None,
+        cwd: str = "/",
+        cluster: Cluster | None = None,
+        timeout: float | None = None,
     ) -> None:
         self.host = host
         self.env = dict(env) if env is not None else {"PATH": DEFAULT_PATH}
         self.cwd = cwd
         self.cluster = cluster  # what native kubectl/oc talk to; None: kubectl with no configuration
+        self.timeout = timeout  # wall time one audit may take; None: interp.MAX_SECONDS
 
     def run(self, script: str) -> AuditResult:
         token = current_cluster.set(self.cluster)
+        budget = current_budget.set(Budget(seconds=self.timeout))
         try:
             return self._run(script)
+        except LimitExceeded as exc:
+            return AuditResult("", 0, self.name, not_run=f"audit exceeds the native interpreter's bounds: {exc}")
+        except Exception as exc:  # a bug in one audit must not abort the run
+            return AuditResult("", 0, self.name, not_run=internal_error_reason(exc))
         finally:
+            current_budget.reset(budget)
             current_cluster.reset(token)
 
     def _run(self, script: str) -> AuditResult:
@@ -231,6 +258,8 @@ def unsupported_reason(script: str) -> str | None:
         return str(exc)
     except RecursionError:
         return "nesting too deep"
+    except Exception as exc:  # coverage reports a bug as a reason, like the executor does
+        return internal_error_reason(exc)
     if r:
         return r
     token = dry_run.set(True)

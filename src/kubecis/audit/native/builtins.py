@@ -6,7 +6,19 @@ import re
 import stat as _stat
 from collections.abc import Callable
 
-from kubecis.audit.native.interp import ExitShell, LoopControl, Out, ReturnFunc, Shell, Stream, dec, enc
+from kubecis.audit.native.interp import (
+    MAX_DATA,
+    ExitShell,
+    LoopControl,
+    Out,
+    ReturnFunc,
+    Shell,
+    Stream,
+    ascii_uint,
+    check_size,
+    dec,
+    enc,
+)
 from kubecis.audit.native.parser import Unsupported
 
 Builtin = Callable[[Shell, list[str], Stream, Out, Out], int]
@@ -80,7 +92,7 @@ def printf_format(fmt: str, args: list[str]) -> tuple[str, bool]:
                 out.append(c)
                 i += 1
                 continue
-            m = re.match(r"%([-+ #0]*)(\d*)(?:\.(\d+))?([sdibcxXou%])", fmt[i:])
+            m = re.match(r"%([-+ #0]*)([0-9]*)(?:\.([0-9]+))?([sdibcxXou%])", fmt[i:])
             if not m:
                 raise Unsupported(f"printf format {fmt[i:i + 3]!r}")
             i += m.end()
@@ -88,6 +100,9 @@ def printf_format(fmt: str, args: list[str]) -> tuple[str, bool]:
             if conv == "%":
                 out.append("%")
                 continue
+            for digits in (m.group(2), m.group(3)):  # a width or precision is output that must fit the bounds
+                if digits and (len(digits.lstrip("0")) > len(str(MAX_DATA)) or int(digits) > MAX_DATA):
+                    check_size(MAX_DATA + 1, "printf field width")
             arg = args[idx] if idx < len(args) else ""
             if idx < len(args):
                 idx += 1
@@ -177,9 +192,12 @@ def _file_test(sh: Shell, op: str, arg: str) -> bool:
 
 def _int(s: str) -> int:
     t = s.strip(" \t")
-    if not re.fullmatch(r"[-+]?\d+", t):
+    if not re.fullmatch(r"[-+]?[0-9]+", t):
         raise _TestError(f"Illegal number: {s}")
-    return int(t)
+    v = ascii_uint(t.lstrip("+-"))
+    if v is None:  # dash's strtoimax: out of range is an illegal number too
+        raise _TestError(f"Illegal number: {s}")
+    return -v if t.startswith("-") else v
 
 
 class _TestParser:
@@ -341,29 +359,38 @@ def b_false(sh: Shell, argv: list[str], fin: Stream, out: Out, err: Out) -> int:
 
 def b_exit(sh: Shell, argv: list[str], fin: Stream, out: Out, err: Out) -> int:
     if len(argv) > 1:
-        if not argv[1].isdigit():
+        status = _dash_number(argv[1])
+        if status is None:
             sh.diag(f"exit: Illegal number: {argv[1]}", err)
             raise ExitShell(2)
-        raise ExitShell(int(argv[1]) & 0xFF)
+        raise ExitShell(status & 0xFF)
     raise ExitShell(sh.status)
 
 
 def b_return(sh: Shell, argv: list[str], fin: Stream, out: Out, err: Out) -> int:
-    if len(argv) > 1 and not argv[1].isdigit():
+    given = _dash_number(argv[1]) if len(argv) > 1 else sh.status
+    if given is None:
         raise Unsupported("return with a non-numeric status")
-    status = int(argv[1]) & 0xFF if len(argv) > 1 else sh.status
+    status = given & 0xFF
     if sh.depth == 0:
         raise ExitShell(status)  # dash: return outside a function ends the script
     raise ReturnFunc(status)
+
+
+def _dash_number(text: str) -> int | None:
+    """dash's ``number()``: ASCII digits up to INT_MAX; None for an "Illegal number"."""
+    n = ascii_uint(text)
+    return n if n is not None and n <= 0x7FFFFFFF else None
 
 
 def _loop_count(sh: Shell, argv: list[str], err: Out) -> int | None:
     if len(argv) > 2:
         raise Unsupported(f"{argv[0]} with several arguments")
     if len(argv) == 2:
-        if not argv[1].isdigit() or int(argv[1]) == 0:
+        n = _dash_number(argv[1])
+        if not n:
             raise Unsupported(f"{argv[0]} {argv[1]}")
-        return int(argv[1])
+        return n
     return 1
 
 
@@ -420,6 +447,14 @@ _ARITH_TOKEN = re.compile(
 )
 
 
+def _arith_dec(digits: str) -> int:
+    """A decimal literal; beyond 64 bits is the overflow the evaluator declines anyway (and never int()'s
+    digit limit)."""
+    if len(digits.lstrip("0")) > 19:
+        raise Unsupported("arithmetic overflow")
+    return int(digits)
+
+
 def _arith_int(text: str) -> int:
     t = text.strip(" \t\n")
     m = re.fullmatch(r"([-+]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)", t)
@@ -431,7 +466,7 @@ def _arith_int(text: str) -> int:
     elif digits.startswith("0") and len(digits) > 1:
         v = int(digits, 8)
     else:
-        v = int(digits)
+        v = _arith_dec(digits)
     return -v if m.group(1) == "-" else v
 
 
@@ -472,7 +507,7 @@ def eval_arith(text: str, env: dict[str, str]) -> int:
                 if not re.fullmatch(r"0[0-7]+", val):
                     raise Unsupported("arithmetic: bad octal")
                 return int(val, 8)
-            return int(val)
+            return _arith_dec(val)
         if kind == "var":
             if i < len(toks) and toks[i][0] == "op" and toks[i][1] in ("=",):
                 raise Unsupported("arithmetic assignment")

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 
 from kubecis.audit.native.builtins import echo_escapes, printf_format
 from kubecis.audit.native.helpers import u_check_files_owner_in_dir
-from kubecis.audit.native.interp import Ctx, NotInSnapshot, Out, Stream, dec, enc
+from kubecis.audit.native.interp import Ctx, NotInSnapshot, Out, Stream, TextSink, ascii_uint, check_size, dec, enc
 from kubecis.audit.native.journal import u_journalctl
 from kubecis.audit.native.jq import u_jq
 from kubecis.audit.native.kubectl import u_kubectl, u_oc
@@ -62,8 +62,13 @@ def _lines(data: bytes) -> list[bytes]:
     return parts
 
 
-def _short_opts(args: list[str], with_arg: str, flags: str, prog: str) -> tuple[dict[str, list[str]], list[str]]:
-    """Parse -abc / -o VAL / -oVAL style options; stops at '--' or first operand (GNU permutes: we don't)."""
+def _short_opts(
+    args: list[str], with_arg: str, flags: str, prog: str, order: list[tuple[str, str]] | None = None
+) -> tuple[dict[str, list[str]], list[str]]:
+    """Parse -abc / -o VAL / -oVAL style options; stops at '--' or first operand (GNU permutes: we don't).
+
+    ``order``, when given, receives every option with an argument as (letter, value) in command-line order.
+    """
     opts: dict[str, list[str]] = {}
     rest: list[str] = []
     i = 0
@@ -84,13 +89,15 @@ def _short_opts(args: list[str], with_arg: str, flags: str, prog: str) -> tuple[
                             raise Unsupported(f"{prog}: option -{c} without argument")
                         val = args[i]
                     opts.setdefault(c, []).append(val)
+                    if order is not None:
+                        order.append((c, val))
                     break
                 if c in flags:
                     opts.setdefault(c, []).append("")
                     j += 1
                     continue
-                if c.isdigit() and "#" in flags:
-                    m = re.match(r"\d+", a[j:])
+                if c in "0123456789" and "#" in flags:
+                    m = re.match(r"[0-9]+", a[j:])
                     assert m
                     opts.setdefault("#", []).append(m.group(0))
                     j += m.end()
@@ -428,10 +435,27 @@ _GNU_RX_ERRORS = {
     "unmatched \\{": "Unmatched \\{",
     "invalid content of \\{\\}": "Invalid content of \\{\\}",
     "invalid character class": "Invalid character class name",
+    "regular expression too big": "Regular expression too big",
 }
 
 
 _NO_COLOUR = {"--color", "--colour", "--color=auto", "--colour=auto", "--color=never", "--colour=never"}
+_INTMAX = (1 << 63) - 1
+_C_SPACE = " \t\n\v\f\r"
+
+
+def _xstrtoimax(text: str) -> int | None:
+    """gnulib ``xstrtoimax(text, NULL, 10, &v, "")``: decimal, leading C blanks and a sign allowed,
+    nothing after the digits; out of range clamps (LONGINT_OVERFLOW). None when invalid."""
+    body = text.lstrip(_C_SPACE)
+    if not re.fullmatch(r"[+-]?[0-9]+", body):
+        return None
+    negative = body.startswith("-")
+    digits = body.lstrip("+-").lstrip("0") or "0"
+    if len(digits) > 19:  # beyond intmax_t whatever the digits (and beyond Python's int() digit limit)
+        return -_INTMAX - 1 if negative else _INTMAX
+    value = -int(digits) if negative else int(digits)
+    return max(-_INTMAX - 1, min(_INTMAX, value))
 
 
 def u_grep(ctx: Ctx, args: list[str]) -> int:
@@ -440,7 +464,17 @@ def u_grep(ctx: Ctx, args: list[str]) -> int:
         args = [a for a in args[:k] if a not in _NO_COLOUR] + args[k:]
     else:
         args = [a for a in args if a not in _NO_COLOUR]  # --color=auto: no colour when not on a terminal
-    opts, rest = _short_opts(args, "eABCm", "vEFGoicqswxnhHly", "grep")
+    ordered: list[tuple[str, str]] = []
+    opts, rest = _short_opts(args, "eABCm", "vEFGoicqswxnhHly", "grep", ordered)
+    # numeric arguments are checked while GNU grep parses its options: before anything else, in order
+    for c, v in ordered:
+        n = _xstrtoimax(v)
+        if c == "A" and (n is None or n < 0):
+            ctx.error(f"{v}: invalid context length argument")
+            return 2
+        if c == "m" and n is None:
+            ctx.error("invalid max count")
+            return 2
     patterns: list[str] = []
     for p in opts.get("e", []):
         patterns.extend(p.split("\n"))
@@ -458,10 +492,12 @@ def u_grep(ctx: Ctx, args: list[str]) -> int:
     count = "c" in opts
     quiet = "q" in opts
     silent = "s" in opts
-    after = int(opts["A"][-1]) if "A" in opts else 0
+    after = (_xstrtoimax(opts["A"][-1]) or 0) if "A" in opts else 0
     if "B" in opts or "C" in opts or "n" in opts or "l" in opts:
         raise Unsupported("grep -B/-C/-n/-l")
-    maxc = int(opts["m"][-1]) if "m" in opts else -1
+    maxc = (_xstrtoimax(opts["m"][-1]) or 0) if "m" in opts else -1
+    if maxc < 0:
+        maxc = -1  # GNU grep 3.8: a negative max count means no limit
     try:
         if "F" in opts:
             rx_src = "|".join(re.escape(p) for p in patterns)
@@ -503,7 +539,7 @@ def u_grep(ctx: Ctx, args: list[str]) -> int:
         last_printed = -1
         pending_after = 0
         lines = _lines(data)
-        out: list[str] = []
+        out = TextSink()
         for idx, raw in enumerate(lines):
             line = dec(raw)
             m_any = rx.search(line) is not None
@@ -523,7 +559,7 @@ def u_grep(ctx: Ctx, args: list[str]) -> int:
                 if binary:
                     ctx.write("".join(out))
                     ctx.err.write(enc(f"{ctx.prog}: {label}: binary file matches\n"))
-                    out = []
+                    out = TextSink()
                     break
                 if after and last_printed >= 0 and idx - last_printed > 1:
                     out.append("--\n")
@@ -733,12 +769,13 @@ class _FindExpr:
             return lambda p, n, s: bool(fn(s.mode))
         if tok in ("-maxdepth", "-mindepth"):
             v = self.take()
-            if not v.isdigit():
+            depth = ascii_uint(v)
+            if depth is None:
                 raise Unsupported(f"find {tok} {v}")
             if tok == "-maxdepth":
-                self.maxdepth = int(v)
+                self.maxdepth = depth
             else:
-                self.mindepth = int(v)
+                self.mindepth = depth
             return lambda p, n, s: True
         if tok == "-perm":
             v = self.take()
@@ -753,7 +790,7 @@ class _FindExpr:
             return lambda p, n, s: (s.mode & 0o7777) == m
         if tok in ("-user", "-group", "-uid", "-gid"):
             v = self.take()
-            if not v.isdigit():
+            if ascii_uint(v) is None:
                 raise Unsupported(f"find {tok} by name")
             num = int(v)
             if tok in ("-user", "-uid"):
@@ -911,12 +948,12 @@ def u_xargs(ctx: Ctx, args: list[str]) -> int:
             replace = a[2:]
         elif a == "-i" or a.startswith("--replace"):
             replace = a.partition("=")[2] or "{}" if a != "-i" else "{}"
-        elif a == "-L" and i + 1 < len(args) and args[i + 1].isdigit():
+        elif a == "-L" and i + 1 < len(args) and ascii_uint(args[i + 1]) is not None:
             max_lines = int(args[i + 1])
             i += 1
-        elif re.fullmatch(r"-L\d+", a):
+        elif a.startswith("-L") and ascii_uint(a[2:]) is not None:
             max_lines = int(a[2:])
-        elif a == "-n" and i + 1 < len(args) and args[i + 1].isdigit():
+        elif a == "-n" and i + 1 < len(args) and ascii_uint(args[i + 1]) is not None:
             max_args = int(args[i + 1])
             i += 1
         elif a.startswith("-") and a != "-":
@@ -1004,9 +1041,10 @@ def _text_in(ctx: Ctx, files: list[str]) -> tuple[bytes, int]:
 
 
 def _count_arg(v: str) -> int:
-    if not re.fullmatch(r"\d+", v):
+    n = ascii_uint(v)
+    if n is None:
         raise Unsupported(f"count {v}")
-    return int(v)
+    return n
 
 
 def u_head(ctx: Ctx, args: list[str]) -> int:
@@ -1015,7 +1053,7 @@ def u_head(ctx: Ctx, args: list[str]) -> int:
     if "n" in opts:
         n = _count_arg(opts["n"][-1])
     if "#" in opts:
-        n = int(opts["#"][-1])
+        n = _count_arg(opts["#"][-1])
     if len(files) > 1:
         raise Unsupported("head with several files")
     data, st = _text_in(ctx, files)
@@ -1038,7 +1076,7 @@ def u_tail(ctx: Ctx, args: list[str]) -> int:
             v = v[1:]
         n = _count_arg(v)
     if "#" in opts:
-        n = int(opts["#"][-1])
+        n = _count_arg(opts["#"][-1])
     if len(files) > 1:
         raise Unsupported("tail with several files")
     data, st = _text_in(ctx, files)
@@ -1180,11 +1218,14 @@ def u_tr(ctx: Ctx, args: list[str]) -> int:
 def _cut_list(spec: str) -> Callable[[int], bool]:
     ranges: list[tuple[int, int]] = []
     for part in spec.split(","):
-        m = re.fullmatch(r"(\d*)(-?)(\d*)", part)
+        m = re.fullmatch(r"([0-9]*)(-?)([0-9]*)", part)
         if not m or not part or part == "-":
             raise Unsupported(f"cut list {spec}")
-        lo = int(m.group(1)) if m.group(1) else 1
-        hi = int(m.group(3)) if m.group(3) else (lo if not m.group(2) else 1 << 30)
+        lo_n = ascii_uint(m.group(1)) if m.group(1) else 1
+        hi_n = ascii_uint(m.group(3)) if m.group(3) else (lo_n if not m.group(2) else 1 << 62)
+        if lo_n is None or hi_n is None:
+            raise Unsupported(f"cut list {spec}: number out of range")
+        lo, hi = lo_n, hi_n
         ranges.append((lo, hi))
     return lambda k: any(lo <= k <= hi for lo, hi in ranges)
 
@@ -1240,9 +1281,11 @@ def _sed_parse(script: str, ext: bool) -> list[_SedCmd]:
         if i >= n:
             break
         addr: object = None
-        m = re.match(r"\d+", script[i:])
+        m = re.match(r"[0-9]+", script[i:])
         if m:
-            addr = int(m.group(0))
+            addr = ascii_uint(m.group(0))
+            if addr is None:
+                raise Unsupported(f"sed: line number {m.group(0)[:20]}... out of range")
             i += m.end()
         elif script[i] == "$":
             addr = "$"
@@ -1304,6 +1347,9 @@ def _sed_parse(script: str, ext: bool) -> list[_SedCmd]:
             rx = compile_posix(pieces[0], ext, "I" in fl)
         except RegexError as exc:
             raise Unsupported(f"sed regex: {exc}") from None
+        refs = [int(d) for d in re.findall(r"\\([1-9])", pieces[1].replace("\\\\", ""))]
+        if refs and max(refs) > rx.groups:
+            raise Unsupported(f"sed: invalid reference \\{max(refs)} on `s' command's RHS")
         cmds.append(_SedCmd(addr, "s", rx, pieces[1], "g" in fl, "p" in fl, negate))
     return cmds
 
@@ -1315,7 +1361,7 @@ def _sed_repl(repl: str) -> Callable[[re.Match[str]], str]:
         c = repl[i]
         if c == "\\" and i + 1 < len(repl):
             d = repl[i + 1]
-            if d.isdigit():
+            if d in "0123456789":
                 parts.append(("g", d))
             elif d == "n":
                 parts.append(("t", "\n"))
@@ -1331,8 +1377,14 @@ def _sed_repl(repl: str) -> Callable[[re.Match[str]], str]:
             parts.append(("t", c))
             i += 1
 
+    made = 0
+
     def fn(m: re.Match[str]) -> str:
-        return "".join(v if k == "t" else (m.group(int(v)) or "") for k, v in parts)
+        nonlocal made
+        text = "".join(v if k == "t" else (m.group(int(v)) or "") for k, v in parts)
+        made += len(text)
+        check_size(made, "sed pattern space")  # before a growing replacement is built, not after
+        return text
 
     return fn
 
@@ -1352,7 +1404,7 @@ def u_sed(ctx: Ctx, args: list[str]) -> int:
     last_nl = bool(lines) and lines[-1] == b""
     if last_nl:
         lines.pop()
-    out: list[str] = []
+    out = TextSink()
     quiet = "n" in opts
     total = len(lines)
     for num, raw in enumerate(lines, 1):
@@ -1384,6 +1436,7 @@ def u_sed(ctx: Ctx, args: list[str]) -> int:
                 assert c.rx is not None
                 new, k = c.rx.subn(_sed_repl(c.repl), ps, count=0 if c.glob else 1)
                 if k:
+                    check_size(len(new), "sed pattern space")
                     ps = new
                     if c.pflag:
                         out.append(ps + "\n")
@@ -1425,7 +1478,7 @@ def u_awk(ctx: Ctx, args: list[str]) -> int:
     expr = m.group(1).strip()
     if expr:
         for group in re.split(r"\s*,\s*", expr):
-            terms = re.findall(r'\$(?:NF|\d+)|"[^"\\]*"', group)
+            terms = re.findall(r'\$(?:NF|[0-9]+)|"[^"\\]*"', group)
             if "".join(terms).replace(" ", "") != group.replace(" ", ""):
                 raise Unsupported(f"awk expression {group!r}")
             items.append(terms)
@@ -1447,7 +1500,7 @@ def u_awk(ctx: Ctx, args: list[str]) -> int:
         def split(line: str) -> list[str]:
             return frx.split(line) if line else []
     data, st = _text_in(ctx, files)
-    out: list[str] = []
+    out = TextSink()
     for raw in _lines(data):
         line = dec(raw)
         fields = split(line)
@@ -1457,18 +1510,18 @@ def u_awk(ctx: Ctx, args: list[str]) -> int:
                 return t[1:-1]
             if t == "$NF":
                 return fields[-1] if fields else ""
-            k = int(t[1:])
+            k = ascii_uint(t[1:])
             if k == 0:
                 return line
-            return fields[k - 1] if k <= len(fields) else ""
+            return fields[k - 1] if k is not None and k <= len(fields) else ""
 
         out.append(" ".join("".join(term(t) for t in g) for g in items) + "\n")
     ctx.write("".join(out))
     return st
 
 
-_AWK_TOK = re.compile(r'\s*(\$NF|\$\d+|"[^"\\]*"|\d+(?:\.\d+)?|==|!=|<=|>=|[<>(){};,]|if\b|else\b|print\b)')
-_AWK_NUM = re.compile(r"[ \t\n]*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?[ \t\n]*")
+_AWK_TOK = re.compile(r'\s*(\$NF|\$[0-9]+|"[^"\\]*"|[0-9]+(?:\.[0-9]+)?|==|!=|<=|>=|[<>(){};,]|if\b|else\b|print\b)')
+_AWK_NUM = re.compile(r"[ \t\n]*[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?[ \t\n]*")
 
 
 def _awk_small(ctx: Ctx, prog: str, files: list[str], fs: str) -> int:
@@ -1559,7 +1612,7 @@ def _awk_small(ctx: Ctx, prog: str, files: list[str], fs: str) -> int:
     if fs != " ":
         raise Unsupported("awk -F with a conditional program")
     data, st = _text_in(ctx, files)
-    out: list[str] = []
+    out = TextSink()
     for raw in _lines(data):
         line = dec(raw)
         fields = line.split()
@@ -1571,8 +1624,8 @@ def _awk_small(ctx: Ctx, prog: str, files: list[str], fs: str) -> int:
                 return t, False
             if kind_ == "num":
                 return t, True
-            idx = len(fields) if t == "$NF" else int(t[1:])
-            v = line if idx == 0 else (fields[idx - 1] if idx <= len(fields) else "")
+            idx = len(fields) if t == "$NF" else ascii_uint(t[1:])
+            v = line if idx == 0 else (fields[idx - 1] if idx is not None and idx <= len(fields) else "")
             return v, bool(_AWK_NUM.fullmatch(v))
 
         def truth(c: Cond) -> bool:

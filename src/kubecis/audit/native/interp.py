@@ -5,6 +5,7 @@ from __future__ import annotations
 import posixpath
 import re
 import stat as _stat
+import time
 from collections.abc import Callable
 from contextvars import ContextVar
 
@@ -35,15 +36,83 @@ from kubecis.audit.native.parser import (
 from kubecis.audit.native.regex import glob_to_regex, has_glob
 from kubecis.host.base import Host, NotInSnapshot
 
-__all__ = ["Ctx", "NotInSnapshot", "Out", "Shell", "Stream"]
+__all__ = ["Budget", "Ctx", "LimitExceeded", "NotInSnapshot", "Out", "Shell", "Stream", "TextSink"]
 
 MAX_DEPTH = 20
+# Bounds on one audit, whatever the script or the data it reads (hostile input stays bounded work):
+MAX_DATA = 8 * 1024 * 1024  # characters in one value the script builds: an expanded word, a variable, a field...
+MAX_BUFFER = 256 * 1024 * 1024  # bytes in one pipe or output buffer (host data flows through: a node's journal)
+MAX_STEPS = 500_000  # commands executed, loop iterations included
+MAX_SECONDS = 30.0  # wall time (the shell executor's timeout)
 _SPACE = re.compile(r"\s")  # str.isspace's characters
 # Variables dash sets itself rather than taking from its environment.
 _SHELL_OWN = frozenset({"IFS", "PPID", "PS1", "PS2", "PS4", "OPTIND", "PWD", "OLDPWD", "LINENO"})
 
 # True while static coverage dry-runs a script on an empty host (see Irreproducible).
 dry_run: ContextVar[bool] = ContextVar("kubecis_native_dry_run", default=False)
+
+
+class LimitExceeded(Exception):
+    """An audit went over a bound of the interpreter (data size, commands, time): it is not evaluated."""
+
+
+class Budget:
+    """The work one audit may do: commands executed and wall time (see ``MAX_STEPS``, ``MAX_SECONDS``)."""
+
+    def __init__(self, max_steps: int | None = None, seconds: float | None = None) -> None:
+        self.steps = 0
+        self.max_steps = MAX_STEPS if max_steps is None else max_steps
+        self.seconds = MAX_SECONDS if seconds is None else seconds
+        self.deadline = time.monotonic() + self.seconds
+
+    def step(self) -> None:
+        self.steps += 1
+        if self.steps > self.max_steps:
+            raise LimitExceeded(f"more than {self.max_steps} commands executed")
+        if not self.steps & 0xFF:
+            self.check_time()
+
+    def check_time(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise LimitExceeded(f"ran longer than {self.seconds:g} s")
+
+
+# The budget of the audit running in this context (set by the executor; None: unbounded, e.g. in unit tests).
+current_budget: ContextVar[Budget | None] = ContextVar("kubecis_native_budget", default=None)
+
+
+_UINT = re.compile(r"[0-9]+")
+
+
+def ascii_uint(text: str) -> int | None:
+    """``text`` as a count: ASCII decimal digits only, at most 63 bits; None otherwise.
+
+    ``str.isdigit``, ``\\d`` and ``int()`` also take other scripts' digits (``٣``, ``²``) and
+    ``int()`` refuses more than 4300 digits with a ValueError: never feed them a utility's argument.
+    """
+    if not _UINT.fullmatch(text) or len(text.lstrip("0")) > 18:
+        return None
+    return int(text)
+
+
+def check_size(n: int, what: str, limit: int | None = None) -> None:
+    """Refuse data over ``limit`` (default ``MAX_DATA``) before it is built or kept."""
+    bound = MAX_DATA if limit is None else limit
+    if n > bound:
+        raise LimitExceeded(f"{what} over {bound} bytes")
+
+
+class TextSink(list[str]):
+    """Text a utility gathers before writing it, bounded like an output buffer (``MAX_BUFFER``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.size = 0
+
+    def append(self, text: str) -> None:
+        self.size += len(text)
+        check_size(self.size, "output", MAX_BUFFER)
+        super().append(text)
 
 
 class Out:
@@ -55,6 +124,7 @@ class Out:
 
     def write(self, data: bytes) -> None:
         if not self.null:
+            check_size(len(self.buf) + len(data), "output", MAX_BUFFER)
             self.buf += data
 
 
@@ -195,6 +265,9 @@ class Shell:
             return e.status
 
     def execute(self, node: Node, stdin: Stream, out: Out, err: Out) -> int:
+        budget = current_budget.get()
+        if budget is not None:
+            budget.step()
         if isinstance(node, Seq):
             st = 0
             for item in node.items:
@@ -526,14 +599,19 @@ class Shell:
         segs = self.expand_pattern(p.arg, err) if p.arg is not None else []
         rx = re.compile(glob_to_regex(segs), re.DOTALL)
         n = len(v)
+        budget = current_budget.get()
         if p.op in ("#", "##"):
             ends = range(n + 1) if p.op == "#" else range(n, -1, -1)
             for k in ends:
+                if budget is not None and not k & 0x3FF:
+                    budget.check_time()
                 if rx.fullmatch(v, 0, k):
                     return v[k:]
             return v
         starts = range(n, -1, -1) if p.op == "%" else range(n + 1)
         for k in starts:
+            if budget is not None and not k & 0x3FF:
+                budget.check_time()
             if rx.fullmatch(v, k, n):
                 return v[:k]
         return v
@@ -580,6 +658,7 @@ class Shell:
 
     def expand_nosplit(self, w: Word, err: Out) -> str:
         out: list[str] = []
+        size = 0
         for part in w.parts:
             if isinstance(part, Lit):
                 out.append(part.text)
@@ -587,6 +666,8 @@ class Shell:
                 out.append(self._param_value(part, err))
             else:
                 out.append(self._part_value(part, err))
+            size += len(out[-1])
+            check_size(size, "expanded word")
         return "".join(out)
 
     def expand(self, w: Word, err: Out) -> list[str]:
@@ -602,6 +683,7 @@ class Shell:
             raise Unsupported("IFS with non-blank characters")
         fields: list[list[tuple[str, bool]]] = [[]]
         exists = [False]
+        size = 0
         for part in w.parts:
             if isinstance(part, Lit):
                 if part.text or part.quoted:
@@ -609,6 +691,8 @@ class Shell:
                 fields[-1].append((part.text, not part.quoted))
                 continue
             value = self._part_value(part, err)
+            size += len(value)
+            check_size(size, "expanded word")
             if part.quoted:
                 exists[-1] = True
                 fields[-1].append((value, False))

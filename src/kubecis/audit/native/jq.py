@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from functools import cmp_to_key
 from typing import Any
 
-from kubecis.audit.native.interp import Ctx, dec, enc
+from kubecis.audit.native.interp import MAX_DATA, Ctx, check_size, current_budget, dec, enc
 from kubecis.audit.native.parser import Unsupported
 
 __all__ = ["JqError", "compile_program", "dump", "format_number", "run_jq", "u_jq"]
@@ -816,7 +816,11 @@ def _arith(op: str, a: Value, b: Value) -> Value:
             assert isinstance(s, str) and isinstance(n, float)
             if n <= 0:
                 return None
-            return s * (1 + max(0, int(n - 1)))
+            if not s:
+                return s
+            reps = 1 + max(0, int(n - 1)) if n < MAX_DATA else MAX_DATA + 1
+            check_size(len(s) * reps, "jq string")
+            return s * reps
         if isinstance(a, dict) and isinstance(b, dict):
             return _deep_merge(a, b)
         raise JqError(f"{_desc(a)} and {_desc(b)} cannot be multiplied")
@@ -925,10 +929,15 @@ class _Interp:
         self.root = Env(dict(named_args), {})
 
     # -- core
-    def ev(self, node: Node, inp: Value, env: Env) -> Gen:
+    def step(self) -> None:
         self.steps += 1
         if self.steps > MAX_STEPS:
             raise Unsupported("jq program too expensive")
+        if not self.steps & 0xFFF and (budget := current_budget.get()) is not None:
+            budget.check_time()
+
+    def ev(self, node: Node, inp: Value, env: Env) -> Gen:
+        self.step()
         tag = node[0]
         if tag == "id":
             yield inp
@@ -1549,6 +1558,7 @@ def _b_range(it: _Interp, args: list[Node], inp: Value, env: Env) -> Gen:
             raise JqError("Range bounds must be numeric")
         i = 0.0
         while i < n:
+            it.step()  # every number is work: [range(1e9)] must stay bounded
             yield i
             i += 1
 

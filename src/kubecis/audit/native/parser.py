@@ -810,6 +810,8 @@ class Parser:
 
 _PARSED: dict[str, Node] = {}
 _PARSED_MAX = 4096
+_MEMO_SCRIPT_MAX = 16 * 1024  # longer scripts are parsed every time (the memo stays small)
+MAX_SCRIPT = 64 * 1024  # an audit script longer than this is not run natively (kube-bench's are under 2 KiB)
 
 
 def parse(script: str) -> Node:
@@ -818,7 +820,7 @@ def parse(script: str) -> Node:
     node = _PARSED.get(script)
     if node is None:
         node = parse_uncached(script)
-        if len(_PARSED) < _PARSED_MAX:
+        if len(_PARSED) < _PARSED_MAX and len(script) <= _MEMO_SCRIPT_MAX:
             _PARSED[script] = node
     return node
 
@@ -829,6 +831,8 @@ def parse_uncached(script: str) -> Node:
     A syntax error that dash reports (see :class:`DashSyntaxError`) ends the script with a
     :class:`SyntaxErr` node after the top-level commands parsed before it.
     """
+    if len(script) > MAX_SCRIPT:
+        raise Unsupported(f"script over {MAX_SCRIPT} bytes")
     p = Parser(script)
     items: list[Node] = []
     while True:

@@ -104,8 +104,9 @@ def posix_to_python(p: str, extended: bool) -> str:
                     if end < 0:
                         raise RegexError("unmatched \\{")
                     body = p[i:end]
-                    if not re.fullmatch(r"\d*(,\d*)?", body) or not body:
+                    if not re.fullmatch(r"[0-9]*(,[0-9]*)?", body) or not body:
                         raise RegexError("invalid content of \\{\\}")
+                    _check_interval(body)
                     out.append("{" + (body if not body.startswith(",") else "0" + body) + "}")
                     i = end + 2
                 else:
@@ -165,8 +166,9 @@ def posix_to_python(p: str, extended: bool) -> str:
                 out.append("|")
                 at_start = True
             elif c == "{":
-                m = re.match(r"(\d+)(,(\d*))?\}", p[i:])
+                m = re.match(r"([0-9]+)(,([0-9]*))?\}", p[i:])
                 if m:
+                    _check_interval(m.group(0)[:-1])
                     out.append("{" + m.group(0))
                     i += m.end()
                 else:
@@ -180,12 +182,25 @@ def posix_to_python(p: str, extended: bool) -> str:
     return "".join(out)
 
 
+RE_DUP_MAX = 0x7FFF  # glibc's bound on an interval's counts
+
+
+def _check_interval(body: str) -> None:
+    """glibc's checks of ``{m,n}``: a count over RE_DUP_MAX is "too big", m > n is invalid content."""
+    lo_s, _, hi_s = body.partition(",")
+    counts = [c for c in (lo_s, hi_s) if c]
+    if any(len(c.lstrip("0")) > 5 or int(c) > RE_DUP_MAX for c in counts):
+        raise RegexError("regular expression too big")
+    if lo_s and hi_s and int(lo_s) > int(hi_s):
+        raise RegexError("invalid content of \\{\\}")
+
+
 @functools.lru_cache(maxsize=1024)
 def compile_posix(p: str, extended: bool, icase: bool = False) -> re.Pattern[str]:
     """A POSIX BRE/ERE as a compiled Python pattern (memoised: fleets and replays grep the same patterns)."""
     try:
         return re.compile(posix_to_python(p, extended), (re.IGNORECASE if icase else 0) | re.ASCII)
-    except re.error as exc:
+    except (re.error, OverflowError, RecursionError) as exc:  # Python's own bounds on a pattern
         raise RegexError(str(exc)) from None
 
 
