@@ -5,7 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-COMPAT = (Path(__file__).resolve().parents[2] / ".." / "shared" / "compat" / "kube-bench").resolve()
+from tests.shared import COMPAT
+
 CFG = COMPAT / "cfg"
 GOLDEN = COMPAT / "integration" / "testdata" / "Expected_output.data"
 KUBECIS = Path(sys.executable).parent / "kubecis"
