@@ -228,7 +228,11 @@ def _sub_flag_items(m: re.Match[str]) -> str:
 def _sub_kv(m: re.Match[str]) -> str:
     name, value = m.group(1), m.group(3)
     env = name.upper() == name  # DB_PASS=..., KUBE_BEARER=...: the environment-name rule
-    return name + m.group(2) + _requote(value, MARKER) if _secret_pair(name, value, env=env) else m.group(0)
+    if _secret_pair(name, value, env=env):
+        return name + m.group(2) + _requote(value, MARKER)
+    if len(value) > 2 and value[0] in "\"'" and "=" in value:  # Environment="DB_PASSWORD=x"
+        return name + m.group(2) + value[0] + _KV.sub(_sub_kv, value[1:-1]) + value[-1]
+    return m.group(0)
 
 
 def _sub_line(m: re.Match[str]) -> str:
