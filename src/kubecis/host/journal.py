@@ -548,7 +548,7 @@ def result_from_json(d: object) -> JournalResult:
             raise ValueError(what)
 
     def is_int(v: object) -> bool:
-        return isinstance(v, int) and not isinstance(v, bool)
+        return isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 1 << 64
 
     need(isinstance(d, dict), "journal result is not an object")
     assert isinstance(d, dict)

@@ -246,25 +246,33 @@ def read_snapshot_file(path: str, limit: int) -> bytes:
         if kind is not None:
             raise HostError(f"{where}: is {kind}, expected a snapshot file")
         os.set_blocking(fd, True)
-        out = bytearray()
+        chunks: list[bytes] = []  # (a list, not a growing buffer: no reallocation doubles the peak)
+        total = 0
         try:
             with gzip.GzipFile(fileobj=raw, mode="rb") as f:
                 while chunk := f.read(_CHUNK):
-                    out += chunk
-                    if len(out) > limit:
+                    total += len(chunk)
+                    if total > limit:
                         raise HostError(f"{where}: snapshot is larger than {limit >> 20} MiB uncompressed "
                                         "(KUBECIS_SNAPSHOT_MAX_MB raises the limit)")
+                    chunks.append(chunk)
         except (OSError, EOFError, zlib.error) as exc:
             raise HostError(f"{where}: not a readable gzip snapshot ({show(str(exc), 80)})") from None
-    return bytes(out)
+    return b"".join(chunks)
 
 
-def _is_int(v: object) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
+def _is_int(v: object, hi: int = 1 << 64) -> bool:
+    """A JSON integer (not a boolean) in [0, hi): ids, sizes, modes, counts."""
+    return isinstance(v, int) and not isinstance(v, bool) and 0 <= v < hi
 
 
-def _is_num(v: object) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
+def _is_id(v: object) -> bool:
+    return _is_int(v, 1 << 32)
+
+
+def _is_time(v: object) -> bool:
+    """A timestamp: a finite number within ±2**40 seconds (JSON decoding accepts NaN and Infinity)."""
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and -(1 << 40) < v < (1 << 40)
 
 
 def _is_str_list(v: object) -> bool:
@@ -293,8 +301,9 @@ def _is_str(v: object) -> bool:
     return isinstance(v, str)
 
 
-_PROC_TYPES = (_is_int, _is_int, _is_int, _is_str, _is_str_list, _is_str, _is_str, _is_str, _is_int)
-_STAT_TYPES = (_is_int, _is_int, _is_int, _is_int, _is_int, _is_num, _is_int, _is_int, _is_int, _is_num, _is_num)
+_PROC_TYPES = (_is_id, _is_id, _is_id, _is_str, _is_str_list, _is_str, _is_str, _is_str, _is_id)
+# mode uid gid size nlink mtime ino dev blocks atime ctime
+_STAT_TYPES = (_is_id, _is_id, _is_id, _is_int, _is_int, _is_time, _is_int, _is_int, _is_int, _is_time, _is_time)
 
 
 def _processes(v: object) -> list[Process]:
@@ -345,7 +354,7 @@ def _no_args(a: list[Any]) -> bool:
 
 
 def _one_int(a: list[Any]) -> bool:
-    return len(a) == 1 and _is_int(a[0])
+    return len(a) == 1 and _is_id(a[0])
 
 
 def _one_str(a: list[Any]) -> bool:
@@ -384,7 +393,7 @@ def _check_api(args: list[Any], v: dict[str, Any]) -> None:
     if "refused" in v:
         _need(isinstance(v["refused"], str) and isinstance(v.get("url", ""), str), "refusal is not a string")
         return
-    _need(_is_int(v.get("status")) and 0 <= v["status"] <= 999, "API status is not an HTTP status")
+    _need(_is_int(v.get("status"), 1000), "API status is not an HTTP status")
     _b64(v.get("body"), "API body")
 
 
@@ -404,7 +413,8 @@ class SnapshotHost:
         if not isinstance(version, int) or isinstance(version, bool) or version < 1:
             raise HostError(f"{where}: snapshot has no valid format version")
         if version > VERSION:
-            raise HostError(f"{where}: snapshot format version {version} is newer than supported ({VERSION})")
+            shown = str(version) if version < 10**12 else "beyond 10**12"
+            raise HostError(f"{where}: snapshot format version {shown} is newer than supported ({VERSION})")
         host = document.get("host", source)
         if not isinstance(host, str):
             raise HostError(f"{where}: corrupt snapshot (host is not a string)")
@@ -450,7 +460,7 @@ class SnapshotHost:
             cls = _ERRORS.get(v["error"]) if isinstance(v["error"], str) else None
             code = v.get("errno", errno.EIO)
             _need(cls is not None, "error kind is not one of " + ", ".join(_ERRORS))
-            _need(_is_int(code) and 0 <= code <= 4095, "errno is not an error number")
+            _need(_is_int(code, 4096), "errno is not an error number")
             self._answers[key] = ("error", cls, code)
         elif "unsupported" in v and op == "journal":
             _need(isinstance(v["unsupported"], str), "reason is not a string")
