@@ -436,7 +436,9 @@ class RecordingCluster:
         try:
             status, body = fn()
         except ClusterUnreachable as exc:
-            self.entries[key] = {"refused": exc.host, "url": exc.url}
+            from kubecis.host.redact import redact_text
+
+            self.entries[key] = {"refused": redact_text(exc.host), "url": redact_text(exc.url)}  # (URL userinfo)
             raise
         self.entries[key] = {"status": status, "body": base64.b64encode(redact_api_body(body)).decode()}
         return status, body

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import os
 import re
@@ -68,6 +69,7 @@ def _words(name: str) -> list[str]:
     return [w.lower() for w in _SPLIT.split(name) if w]
 
 
+@functools.lru_cache(maxsize=8192)
 def secret_name(name: str, *, bare_key: bool = False) -> bool:
     """A flag, YAML/JSON key or ``key=value`` name that holds a secret (``token``, ``oidc-client-secret``,
     ``client-key-data``, ``access-token``, ``X-Auth-Token``). ``key`` alone only when ``bare_key`` (a
@@ -80,6 +82,7 @@ def secret_name(name: str, *, bare_key: bool = False) -> bool:
     return any(w in _WORDS for w in words) or bool(_SUBSTR.search("".join(words)))
 
 
+@functools.lru_cache(maxsize=8192)
 def secret_env_name(name: str) -> bool:
     """An environment variable name that holds a secret: broader than :func:`secret_name`."""
     words = _words(name)
@@ -308,9 +311,21 @@ def _client_text(m: re.Match[str]) -> str:
     return m.group(1) + rest
 
 
+# text no rule can match has none of these (lower-cased): no secret-word fragment, no key or token shape,
+# no URL, no known client (a substring test per hint is much cheaper than one case-insensitive regex)
+_HINTS = ("tok", "pass", "pwd", "secret", "cred", "key", "auth", "bearer", "cookie", "psk", "priv",
+          "ls0tls1crudjti", "eyj", "://", "k10", "mysql", "mariadb", "redis", "keydb", "valkey", "mongo", "ldap",
+          "sql", "bcp", "openssl", "curl", "wget", "ftp", "etcdctl", "skopeo")
+
+
+def _quiet(text: str) -> bool:
+    low = text.lower()
+    return not any(h in low for h in _HINTS) and not ("." in text and _BOOTSTRAP.search(text))
+
+
 def redact_text(text: str) -> str:
     """Any text: every text rule (see the module documentation)."""
-    if not text:
+    if not text or _quiet(text):
         return text
     if "PRIVATE KEY" in text:
         text = _PEM.sub(_sub_pem, text)

@@ -96,6 +96,7 @@ class RecordingHost:
         self.inner = inner
         self.entries: dict[str, Any] = {}
         self._name = inner.name
+        self._table: tuple[tuple[Process, ...], list[list[Any]]] | None = None
 
     @property
     def name(self) -> str:
@@ -111,13 +112,16 @@ class RecordingHost:
         return value
 
     def processes(self) -> list[Process]:
-        return self._rec(  # type: ignore[no-any-return]
-            _key("processes"),
-            self.inner.processes,
-            lambda ps: [
-                [p.pid, p.ppid, p.uid, p.comm, redact_argv(p.cmdline), p.tty, p.start, p.time, p.pcpu] for p in ps
-            ],
-        )
+        return self._rec(_key("processes"), self.inner.processes, self._encode_processes)  # type: ignore[no-any-return]
+
+    def _encode_processes(self, ps: list[Process]) -> list[list[Any]]:
+        """The table with command lines redacted; once per distinct table (audits ask for it many times)."""
+        table = tuple(ps)
+        if self._table is None or self._table[0] != table:
+            rows = [[p.pid, p.ppid, p.uid, p.comm, redact_argv(p.cmdline), p.tty, p.start, p.time, p.pcpu]
+                    for p in ps]
+            self._table = (table, rows)
+        return self._table[1]
 
     def environ(self, pid: int) -> bytes:
         return self._rec(  # type: ignore[no-any-return]
