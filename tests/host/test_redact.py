@@ -172,6 +172,37 @@ def test_argv_rules(argv: list[str], want: list[str]) -> None:
     assert redact_argv(argv) == want
 
 
+@pytest.mark.parametrize("text", [
+    "sh -c \"app --password 'my s3cr3t'\"",
+    "x --header=X-Vault-Token: s3cr3t",
+    "a:\n  token: >-\n    s3cr3t\n\n    czNjcjN0\n  other: [1\n",
+    '{"headers": {"Authorization": "Basic czNjcjN0"}}',
+    "redis://:s3cr3t@cache:6379/0",
+    "Server=db;User Id=sa;Password=s3cr3t;",
+    "kubectl create secret generic x --from-literal=password=s3cr3t",
+    "--header=X-Vault-Token: s3cr3t",
+    "Cookie: session=s3cr3t",
+    "git clone https://oauth2:s3cr3t@gitlab.example/x.git",
+    "password: &pw s3cr3t\nother: *pw\n",
+    "token: |\n  s3cr3t\n",
+    '"password" : "s3cr3t"\r\n',
+    "-----BEGIN OPENSSH PRIVATE KEY-----\nczNjcjN0\n-----END OPENSSH PRIVATE KEY-----",
+    "-----BEGIN ENCRYPTED PRIVATE KEY-----\nczNjcjN0",
+    "MYSQL_ROOT_PASSWORD=s3cr3t",
+    "x AWS_SECRET_ACCESS_KEY=s3cr3t y",
+])
+def test_more_forms(text: str) -> None:
+    for out in (redact_file(text.encode(), "/f").decode(), redact_text(text), redact_argv(["x", text])[1]):
+        assert "s3cr3t" not in out and "czNjcjN0" not in out, out
+
+
+def test_more_argv_forms() -> None:
+    for argv in (["az", "login", "-u", "me", "-p", "s3cr3t"], ["kubeadm", "join", "--certificate-key", "s3cr3t"],
+                 ["sudo", "-u", "db", "mysql", "-ps3cr3t"], ["env", "DB_PASSWORD=s3cr3t", "app"],
+                 ["kubectl", "exec", "pod", "--", "sh", "-c", "PGPASSWORD=s3cr3t psql -h db"]):
+        assert "s3cr3t" not in " ".join(redact_argv(argv)), argv
+
+
 def test_names() -> None:
     for n in ("token", "oidc-client-secret", "client-key-data", "access-token", "X-Auth-Token", "apiKey", "auth",
               "refresh_token", "privateKey", "passphrase", "db.password", "cookie"):

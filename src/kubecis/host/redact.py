@@ -154,15 +154,20 @@ _FLAG_ITEMS = re.compile(
 # name=value (env files, systemd Environment=, connection strings, query strings)
 _KV = re.compile(rf"(?<![\w.-])([A-Za-z_][\w.-]*)([ \t]*=[ \t]*)({_QUOTED}|[^\s\"'&;,]+)")
 # key: value on its own line (YAML block style, HTTP headers, INI-ish) -- the value runs to the end of the line
+_PROPS = r"((?:[&!][^\s,{}\[\]]*[ \t]+)*)"  # a YAML anchor or tag before a value: password: &pw VALUE
 _LINE = re.compile(
-    rf"^([ \t]*(?:#[ \t]*)?(?:-[ \t]+)?)([\"']?)([A-Za-z_][\w.-]*)\2([ \t]*:[ \t]*)"
+    rf"^([ \t]*(?:#[ \t]*)?(?:-[ \t]+)?)([\"']?)([A-Za-z_][\w.-]*)\2([ \t]*:[ \t]*){_PROPS}"
     rf"({_QUOTED}|[^\s\[{{|>&*!#\"'][^\n]*?)((?:[ \t]*[,}}\]])*[ \t]*(?:#[^\n]*)?\r?)$",
     re.MULTILINE,
 )
-# key: value inside a flow mapping or JSON object
+# key: value inside a flow mapping, a JSON object, or after a space or "=" (a header: -H "X-Auth-Token: V")
 _INLINE = re.compile(
-    rf"([{{,][ \t]*)([\"']?)([A-Za-z_][\w.-]*)\2([ \t]*:[ \t]*)"
-    rf"({_QUOTED}|[^\s\[{{,}}\]\"'&*!|>][^,}}\]\n]*?)(?=[ \t]*[,}}\]\n])"
+    rf"([{{,=\s][ \t]*)([\"']?)([A-Za-z_][\w.-]*)\2([ \t]*:[ \t]*){_PROPS}"
+    rf"({_QUOTED}|[^\s\[{{,}}\]\"'&*!|>][^,}}\]\n]*?)(?=[ \t]*(?:[,}}\]\r\n]|$))"
+)
+# a block scalar under a secret-named key: token: |  (the more-indented lines that follow are its value)
+_BLOCK_KEY = re.compile(
+    r"^([ \t]*)(?:-[ \t]+)?([\"']?)([A-Za-z_][\w.-]*)\2[ \t]*:[ \t]*(?:[&!][^\s]*[ \t]+)*[|>][-+0-9]*[ \t]*(?:#.*)?$"
 )
 # env entries: name: SECRET followed by value: X (block or flow), the fallback for files that do not parse
 _ENV_BLOCK = re.compile(
@@ -190,6 +195,17 @@ def _sub_pem_b64(m: re.Match[str]) -> str:
     return MARKER_B64 if b"PRIVATE KEY" in head or len(head) < 30 else m.group(0)
 
 
+def _auth_value(value: str) -> str:
+    """An Authorization header's value: ``SCHEME CREDENTIAL`` keeps the scheme; a bare credential goes,
+    a plain word (a setting such as ``Webhook``) stays."""
+    scheme, sep, cred = value.strip().partition(" ")
+    if sep and cred.strip() and scheme.isalpha():
+        return value if cred.strip() == MARKER else f"{scheme} {MARKER}"
+    if value in ("", MARKER) or (value.isalpha() and len(value) < 20):
+        return value
+    return MARKER
+
+
 def _sub_auth_bare(m: re.Match[str]) -> str:
     v = m.group(2)
     if v == MARKER or (v.isalpha() and len(v) < 20):  # "authorization: Webhook" is a setting, not a credential
@@ -211,6 +227,8 @@ def _sub_flag(m: re.Match[str]) -> str:
         return m.group(0)
     if _secret_pair(name, value, bare_key=flag.startswith("--")):
         return flag + sep + _requote(value, MARKER)
+    if len(value) > 2 and value[0] in "\"'" and "-" in value:  # sh -c "app --password X": the quoted script
+        return flag + sep + value[0] + _FLAG.sub(_sub_flag, value[1:-1]) + value[-1]
     return m.group(0)
 
 
@@ -239,17 +257,44 @@ def _sub_kv(m: re.Match[str]) -> str:
 
 
 def _sub_line(m: re.Match[str]) -> str:
-    name, value = m.group(3), m.group(5)
+    name, value = m.group(3), m.group(6)
     if _secret_pair(name, value):
-        return m.group(1) + m.group(2) + name + m.group(2) + m.group(4) + _requote(value, MARKER) + m.group(6)
+        return (m.group(1) + m.group(2) + name + m.group(2) + m.group(4) + m.group(5) + _requote(value, MARKER)
+                + m.group(7))
     return m.group(0)
 
 
 def _sub_inline(m: re.Match[str]) -> str:
-    name, value = m.group(3), m.group(5)
+    name, value = m.group(3), m.group(6)
     if _secret_pair(name, value):
-        return m.group(1) + m.group(2) + name + m.group(2) + m.group(4) + _requote(value, MARKER)
+        return m.group(1) + m.group(2) + name + m.group(2) + m.group(4) + m.group(5) + _requote(value, MARKER)
     return m.group(0)
+
+
+def _block_scalars(text: str) -> str:
+    """The lines of a block scalar (``token: |``) under a secret-named key become one marker line."""
+    lines = text.split("\n")
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        out.append(line)
+        i += 1
+        m = _BLOCK_KEY.match(line)
+        if m is None or not secret_name(m.group(3)):
+            continue
+        indent = len(m.group(1))
+        body = []
+        while i < len(lines) and (not lines[i].strip() or len(lines[i]) - len(lines[i].lstrip()) > indent):
+            body.append(lines[i])
+            i += 1
+        while body and not body[-1].strip():  # trailing blank lines belong to what follows
+            body.pop()
+            i -= 1
+        if body:
+            first = body[0]
+            out.append(first[: len(first) - len(first.lstrip())] + MARKER)
+    return "\n".join(out)
 
 
 def _sub_env_block(m: re.Match[str]) -> str:
@@ -291,7 +336,7 @@ for _names, _client in (
         _CLIENTS[_n] = _client
 # login subcommands whose -p is a password (elsewhere -p is a port: docker run -p 80:80)
 _LOGIN = _Client(sep=("-p",), att=("-p",), userpass=("-u",))
-_LOGIN_CLIENTS = frozenset({"docker", "podman", "nerdctl", "buildah", "helm", "crane", "oras", "regctl", "oc"})
+_LOGIN_CLIENTS = frozenset({"docker", "podman", "nerdctl", "buildah", "helm", "crane", "oras", "regctl", "oc", "az"})
 _CLIENT_TEXT = re.compile(
     r"(?<![\w/.-])((?:[\w./-]*/)?(" + "|".join(sorted(map(re.escape, _CLIENTS), key=len, reverse=True))
     + r"))(?=[ \t])([^\n;|&]*)"
@@ -347,6 +392,8 @@ def redact_text(text: str) -> str:
     if "=" in text:
         text = _KV.sub(_sub_kv, text)
     if ":" in text:
+        if "|" in text or ">" in text:
+            text = _block_scalars(text)
         text = _LINE.sub(_sub_line, text)
         text = _INLINE.sub(_sub_inline, text)
         if "value" in text:
@@ -519,6 +566,11 @@ def _decisions(root: _Tree) -> Iterator[tuple[object, str]]:
                 if isinstance(child, _Scalar) and child_force is None:
                     if secret_name(key) and not safe_value(key, child.value):
                         yield child.ref, MARKER
+                        continue
+                    if key.lower() in ("authorization", "proxy-authorization"):  # a header map: {Authorization: V}
+                        new = _auth_value(child.value)
+                        if new != child.value:
+                            yield child.ref, new
                         continue
                     if key == "value" and (exec_env or (env_name is not None and secret_env_name(env_name)
                                                         and not safe_value(env_name, child.value))):
