@@ -630,7 +630,7 @@ def redact_json(doc: Any) -> Any:
 
 # --- files
 
-_MAX_PARSE = 8 << 20  # larger files get the text rules only
+_MAX_PARSE = 2 << 20  # larger files get the text rules only
 # file names that say the whole file is a secret (dropped unless it is a YAML/JSON document)
 _SECRET_FILE = re.compile(
     r"(?i)(?:^|[._-])(?:tokens?|passwords?|passwd|secrets?|credentials?|htpasswd|pgpass|netrc|basic_auth)"
