@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from .node import hermetic, run_in_node
+from tests import planted_secrets as planted
+
+from .node import DEFAULT_ENV, File, Process, hermetic, run_in_node
 from .nodes import kubeadm_misconfigured, pem
 from .paths import COMPAT, KUBECIS
 
@@ -105,6 +107,93 @@ def test_record_then_replay_elsewhere(tmp_path: Path, bench: str, targets: str) 
         assert base64.b64encode(pem("RSA PRIVATE KEY", label).encode())[48:96] not in haystack, label
     if bench == "secrets":
         assert b"REDACTED-BY-KUBECIS" in haystack
+
+
+PLANTED_CHECKS = """\
+id: "9"
+version: "planted"
+text: "Reads every place a secret was planted"
+type: "node"
+groups:
+  - id: "9.1"
+    text: "Planted"
+    checks:
+      - id: "9.1.1"
+        text: "the agent runs with --anonymous-auth=false"
+        audit: "ps -ef | grep mystery-agent | grep -v grep"
+        tests:
+          test_items:
+            - flag: "--anonymous-auth"
+              compare:
+                op: eq
+                value: false
+        scored: true
+      - id: "9.1.2"
+        text: "encryption at rest uses aescbc"
+        audit: "cat FILES"
+        tests:
+          test_items:
+            - flag: "aescbc"
+        scored: true
+      - id: "9.1.3"
+        text: "process environments"
+        audit: "for p in $(ps -e -o pid=); do cat /proc/$p/environ | tr '\\\\0' '\\\\n'; done"
+        tests:
+          test_items:
+            - flag: "ETCD_KEY_FILE=/etc/etcd/server.key"
+        scored: true
+      - id: "9.1.4"
+        text: "process command lines"
+        audit: "for p in $(ps -e -o pid=); do cat /proc/$p/cmdline | tr '\\\\0' ' '; echo; done"
+        tests:
+          test_items:
+            - flag: "--kubeconfig=/var/lib/kube-proxy/kc.conf"
+        scored: true
+      - id: "9.1.5"
+        text: "the audit environment"
+        audit: "echo x$REGISTRY_PASSWORD"
+        tests:
+          test_items:
+            - flag: "x"
+        scored: true
+"""
+
+
+def _states(text: str) -> list[tuple[str, str]]:
+    doc = json.loads(text)
+    return [(c["test_number"], c["status"]) for x in doc["Controls"] for g in x["tests"] for c in g["results"]]
+
+
+def test_planted_secrets_never_reach_the_snapshot(tmp_path: Path) -> None:
+    """Every secret form planted on a real (hermetic) node: processes, environments, files, the audit's own
+    environment. Neither the gunzipped snapshot nor any base64 inside it holds one; verdicts replay the same."""
+    cfg = tmp_path / "cfg"
+    cfg.mkdir()
+    text = (COMPAT / "cfg" / "config.yaml").read_text()
+    (cfg / "config.yaml").write_text(text.replace("target_mapping:", 'target_mapping:\n  "planted":\n    - "node"', 1))
+    shutil.copytree(COMPAT / "cfg" / "cis-1.12", cfg / "cis-1.12")
+    (cfg / "planted").mkdir()
+    (cfg / "planted" / "node.yaml").write_text(PLANTED_CHECKS.replace("FILES", " ".join(sorted(planted.FILES))))
+    spec = kubeadm_misconfigured().with_files(*(File(p, c, 0o600) for p, c in planted.FILES.items()))
+    spec = spec.with_processes(*(Process(name, argv, env, exe=f"/usr/local/lib/kubecis-planted/{name}")
+                                 for name, argv, env in planted.PROCESSES))
+    script = []
+    for bench, targets in (("planted", "--targets node"), ("cis-1.12", "")):
+        script += [f"{KUBECIS} snapshot record -o {tmp_path}/{bench}.snap -D {cfg} --benchmark {bench} {targets}",
+                   f"{KUBECIS} run -D {cfg} --benchmark {bench} {targets} --executor native --json "
+                   f"--outputfile {tmp_path}/{bench}.json"]
+    res = run_in_node(spec, ["/bin/sh", "-c", " && ".join(script)], env={**DEFAULT_ENV, **planted.AUDIT_ENV})
+    assert res.returncode == 0, res.stderr
+    live = (tmp_path / "planted.json").read_text()
+    assert "plnt01" in live and "plnt18" in live  # the live run saw the secrets (so this test can fail)
+    for bench, targets in (("planted", ["--targets", "node"]), ("cis-1.12", [])):
+        snap = tmp_path / f"{bench}.snap"
+        assert planted.leaked(snap.read_bytes()) == [], bench
+        replay = subprocess.run([str(KUBECIS), "run", "--snapshot", str(snap), "-D", str(cfg), "--benchmark", bench,
+                                 *targets, "--json"], capture_output=True, text=True, check=False)
+        assert replay.returncode == 0, replay.stderr
+        assert _states(replay.stdout) == _states((tmp_path / f"{bench}.json").read_text()), bench
+    assert _states(live) == [(f"9.1.{n}", "PASS") for n in range(1, 6)]
 
 
 def test_bad_snapshots_are_one_line_errors(tmp_path: Path) -> None:

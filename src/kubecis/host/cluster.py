@@ -40,8 +40,10 @@ from typing import Any, Protocol
 from kubecis.errors import HostError
 from kubecis.host.base import NotInSnapshot
 from kubecis.host.kubeapi import DEFAULT_SERVER, ClusterUnreachable, KubeTransport, NeedsPlugin, TransportError
+from kubecis.host.redact import MARKER
 
 __all__ = [
+    "MARKER",
     "APIResource",
     "Cluster",
     "ClusterUnreachable",
@@ -174,48 +176,28 @@ class EmptyCluster:
 
 # --------------------------------------------------------------------------- record / replay
 
-MARKER = "REDACTED-BY-KUBECIS"
-_SECRET_KEYS = {"token", "password", "client-key-data", "id-token", "refresh-token", "secret", "privateKey"}
-
-
-def _redact_value(v: Any, secret_obj: bool = False) -> Any:
-    from kubecis.host.snapshot import redact
-
-    if isinstance(v, dict):
-        is_secret = v.get("kind") == "Secret"
-        out: dict[str, Any] = {}
-        for k, x in v.items():
-            if is_secret and k in ("data", "stringData") and isinstance(x, dict):
-                enc = base64.b64encode(MARKER.encode()).decode() if k == "data" else MARKER
-                out[k] = {kk: enc for kk in x}
-            elif k in _SECRET_KEYS and isinstance(x, str) and x:
-                out[k] = MARKER
-            else:
-                out[k] = _redact_value(x)
-        return out
-    if isinstance(v, list):
-        return [_redact_value(x) for x in v]
-    if isinstance(v, str) and "\n" in v:
-        return redact(v.encode("utf-8", "surrogateescape")).decode("utf-8", "surrogateescape")
-    return v
-
-
 def redact_api_body(body: bytes) -> bytes:
-    """An API response with secret material replaced (JSON re-encoded; non-JSON through the text redactor)."""
-    from kubecis.host.snapshot import redact
+    """An API response with secret material replaced: Secret data, secret-named fields, pod env values and
+    container args by the structural rules of :mod:`kubecis.host.redact`, every string by its text rules
+    (JSON re-encoded; a body that is not JSON goes through the text rules)."""
+    from kubecis.host.redact import redact_json, redact_text_bytes
 
     try:
         doc = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return redact(body)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return redact_text_bytes(body)
     if isinstance(doc, dict) and doc.get("kind") == "SecretList" and isinstance(doc.get("items"), list):
-        doc["items"] = [dict(it, kind="Secret") if isinstance(it, dict) else it for it in doc["items"]]
-        red = _redact_value(doc)
-        for it in red["items"]:
-            if isinstance(it, dict):
+        # list items carry no kind of their own: mark them as Secrets for the walker, then unmark
+        marked = [isinstance(it, dict) and "kind" not in it for it in doc["items"]]
+        for it, m in zip(doc["items"], marked, strict=True):
+            if m:
+                it["kind"] = "Secret"
+        red = redact_json(doc)
+        for it, m in zip(red["items"], marked, strict=True):
+            if m:
                 it.pop("kind", None)
         return json.dumps(red, separators=(",", ":")).encode()
-    return json.dumps(_redact_value(doc), separators=(",", ":")).encode()
+    return json.dumps(redact_json(doc), separators=(",", ":")).encode()
 
 
 def _get_key(path: str, query: Mapping[str, str] | None, table: bool) -> str:
@@ -243,7 +225,9 @@ class RecordingCluster:
         try:
             status, body = fn()
         except ClusterUnreachable as exc:
-            self.entries[key] = {"refused": exc.host, "url": exc.url}
+            from kubecis.host.redact import redact_text
+
+            self.entries[key] = {"refused": redact_text(exc.host), "url": redact_text(exc.url)}  # (URL userinfo)
             raise
         self.entries[key] = {"status": status, "body": base64.b64encode(redact_api_body(body)).decode()}
         return status, body
@@ -268,8 +252,8 @@ class SnapshotCluster:
     @classmethod
     def from_host(cls, host: object) -> SnapshotCluster:
         """The api entries of the document a SnapshotHost replays."""
-        entries = getattr(host, "_entries", None)
-        return cls(entries if isinstance(entries, dict) else {})
+        entries = getattr(host, "api_entries", None)
+        return cls(entries() if callable(entries) else {})
 
     @property
     def namespace(self) -> str:

@@ -521,14 +521,16 @@ def query(host: Host, q: JournalQuery) -> JournalResult:
 
 
 def result_to_json(r: JournalResult, redact: Callable[[bytes], bytes]) -> dict[str, Any]:
+    """A result for a snapshot; every field value goes through ``redact`` (MESSAGE, _CMDLINE, ...)."""
     import base64
 
     return {
         "files": r.files,
-        "messages": list(r.messages),
+        "messages": [redact(m.encode("utf-8", "surrogateescape")).decode("utf-8", "surrogateescape")
+                     for m in r.messages],
         "entries": [
             [
-                [[k, base64.b64encode(redact(v) if k == "MESSAGE" else v).decode()] for k, v in e.fields],
+                [[k, base64.b64encode(redact(v)).decode()] for k, v in e.fields],
                 e.realtime, e.monotonic, e.boot_id, e.seqnum, e.seqnum_id, e.xor_hash,
             ]
             for e in r.entries
@@ -536,24 +538,35 @@ def result_to_json(r: JournalResult, redact: Callable[[bytes], bytes]) -> dict[s
     }
 
 
-def result_from_json(d: dict[str, Any]) -> JournalResult:
+def result_from_json(d: object) -> JournalResult:
+    """The inverse of :func:`result_to_json`; ValueError names what is malformed (snapshots are data)."""
     import base64
+    import binascii
 
-    entries = tuple(
-        JournalEntry(tuple((str(k), base64.b64decode(v)) for k, v in f), int(rt), int(mono), str(boot), int(seq),
-                     str(seqid), int(xh))
-        for f, rt, mono, boot, seq, seqid, xh in d.get("entries", [])
-    )
-    return JournalResult(int(d.get("files", 0)), tuple(str(m) for m in d.get("messages", [])), entries)
+    def need(ok: bool, what: str) -> None:
+        if not ok:
+            raise ValueError(what)
 
+    def is_int(v: object) -> bool:
+        return isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 1 << 64
 
-_FLAG_SECRET = re.compile(
-    rb"(--[A-Za-z0-9-]*(?:token|password|secret)(?:=|\s+))(?!/)([^\s\"',]+)", re.IGNORECASE
-)
-_URL_PASSWORD = re.compile(rb"(://[^/\s:@]*:)[^@\s/]+(@)")
-
-
-def redact_message(data: bytes, marker: bytes) -> bytes:
-    """Journal messages: values of ``--*token/password/secret`` flags (not file paths) and URL passwords."""
-    data = _FLAG_SECRET.sub(lambda m: m.group(1) + marker, data)
-    return _URL_PASSWORD.sub(lambda m: m.group(1) + marker + m.group(2), data)
+    need(isinstance(d, dict), "journal result is not an object")
+    assert isinstance(d, dict)
+    files, messages, raw_entries = d.get("files", 0), d.get("messages", []), d.get("entries", [])
+    need(is_int(files), "journal files is not an integer")
+    need(isinstance(messages, list) and all(isinstance(m, str) for m in messages), "journal messages")
+    need(isinstance(raw_entries, list), "journal entries is not a list")
+    entries = []
+    for e in raw_entries:
+        need(isinstance(e, list) and len(e) == 7, "journal entry is not a 7-element list")
+        f, rt, mono, boot, seq, seqid, xh = e
+        need(all(is_int(x) for x in (rt, mono, seq, xh)) and isinstance(boot, str) and isinstance(seqid, str),
+             "journal entry header")
+        need(isinstance(f, list) and all(isinstance(x, list) and len(x) == 2 and isinstance(x[0], str)
+                                         and isinstance(x[1], str) for x in f), "journal entry fields")
+        try:
+            fields = tuple((k, base64.b64decode(v, validate=True)) for k, v in f)
+        except (binascii.Error, ValueError):
+            raise ValueError("journal field value is not base64") from None
+        entries.append(JournalEntry(fields, rt, mono, boot, seq, seqid, xh))
+    return JournalResult(files, tuple(messages), tuple(entries))
