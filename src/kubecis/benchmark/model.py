@@ -58,6 +58,9 @@ class Check:
     use_multiple_values: bool = False
     disable_env_testing: bool = False
     line: int = 0  # 1-based line of the check in its file (0: unknown)
+    # Set by variable substitution when a value from the host could not be pasted into this check's audits
+    # or tests safely: the check is WARN with this reason and none of its audits runs.
+    not_run: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,14 @@ list. Every decision is recorded with its reason for ``kubecis explain``.
 Substitution happens on the parsed model (every text field), which is equivalent
 to kube-bench's raw-text replacement for all shipped data, without letting a
 replacement value break YAML parsing.
+
+A value taken from the host (a path named on a running component's command line) is
+data, never code: it is pasted into audits only when it is made of characters that
+mean nothing to a shell in any quoting context (:data:`SAFE_VALUE`). Any other
+value is not substituted at all, and every check whose audits or tests use that
+variable is WARN with the reason (``Check.not_run``) instead of running. Values from
+the benchmark definitions (bins, candidates, defaults) are substituted exactly as
+kube-bench does. See docs/security.md.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ from typing import Any, TypeVar
 from kubecis.benchmark.config import FILE_KINDS, Component, NodeSection
 from kubecis.benchmark.model import Check, Controls, Tests
 from kubecis.errors import HostError
+from kubecis.gofmt import go_quote
 from kubecis.host.base import Host, NotInSnapshot, Process
 
 # Command-line flags that name a component's files: (component, flag) → kind.
@@ -33,6 +42,13 @@ CMDLINE_FILE_FLAGS: dict[str, dict[str, str]] = {
     "controllermanager": {"--kubeconfig": "kubeconfig"},
     "etcd": {"--data-dir": "datadir"},
 }
+
+# The characters a value from the host may consist of to be pasted into an audit. None of them is special to
+# /bin/sh bare, inside "...", inside '...', inside a nested `sh -c '...'` or inside backquotes, so such a value
+# reads the same to every shell that parses the audit (kube-bench's audits nest shells). A leading '-' is refused
+# too: `stat -c %a $kubeletconf` would take it as an option.
+SAFE_VALUE = re.compile(r"[A-Za-z0-9_./:@%+,=-]+")
+SAFE_CHARS = "A-Z a-z 0-9 _ . / : @ % + , = -"
 
 ENV_AUDIT_TEMPLATE = "cat \"/proc/$(/bin/ps -C {bin} -o pid= | tr -d ' ')/environ\" | tr '\\0' '\\n'"
 
@@ -54,6 +70,9 @@ class Discovery:
     files: dict[str, dict[str, str]] = field(default_factory=dict)  # kind → component → path
     decisions: list[Decision] = field(default_factory=list)
     bin_error: str = ""  # set when a mandatory component is not running (bins then stay empty)
+    # Variables whose value came from the host but cannot be pasted into an audit: ``$name`` → why. They
+    # are not substituted; the checks using them are WARN with the reason (see :func:`substitute`).
+    refused: dict[str, str] = field(default_factory=dict)
 
     def variables(self) -> list[tuple[str, str]]:
         """``($name, value)`` pairs in kube-bench's substitution order: bin, conf, svc, kubeconfig, ..."""
@@ -61,6 +80,15 @@ class Discovery:
         for kind in FILE_KINDS:
             out += [(f"${c}{kind}", v) for c, v in self.files.get(kind, {}).items()]
         return out
+
+
+def unsafe_reason(value: str) -> str:
+    """Why ``value`` cannot be pasted into an audit, or "" when it can (see :data:`SAFE_VALUE`)."""
+    if SAFE_VALUE.fullmatch(value):
+        return "it starts with \"-\" (a command would take it as an option)" if value.startswith("-") else ""
+    bad = sorted({ch for ch in value if not SAFE_VALUE.fullmatch(ch)})
+    shown = " ".join(go_quote(ch) for ch in bad[:8]) + (" ..." if len(bad) > 8 else "")
+    return f"it contains {shown} (a value from the host is substituted only when made of {SAFE_CHARS})"
 
 
 def ps_select(processes: list[Process], name: str) -> list[Process]:
@@ -156,6 +184,15 @@ def discover(section: NodeSection, host: Host, *, use_cmdline: bool = True) -> D
             default = comp.defaults.get(kind)
             if kind in from_cmdline:
                 v, flag = from_cmdline[kind]
+                unsafe = unsafe_reason(v)
+                if unsafe:
+                    var = f"${comp.name}{kind}"
+                    d.refused[var] = (f"{var} not substituted: the running {comp.name}'s {flag} is "
+                                      f"{go_quote(_short(v))}; {unsafe}")
+                    d.decisions.append(Decision(comp.name, kind, go_quote(_short(v)),
+                                                f"the running {comp.name} names it with {flag}; not substituted: "
+                                                f"{unsafe}"))
+                    continue
                 state = _stat_kind(host, v)
                 note = "" if state == "exists" else " (it does not exist on this host)"
                 d.files.setdefault(kind, {})[comp.name] = v
@@ -224,8 +261,10 @@ def substitute(controls: Controls, discovery: Discovery, raw_text: str | None = 
         return s
 
     def fix_check(c: Check) -> Check:
+        refused = [discovery.refused[name] for name in discovery.refused if _uses(c, name)]
         new = _replaced(
             c,
+            not_run=c.not_run or "; ".join(refused),
             text=sub(c.text),
             audit=sub(c.audit),
             audit_config=sub(c.audit_config),
@@ -276,6 +315,14 @@ def _sub_tests(c: Check, sub: Callable[[str], str]) -> Tests | None:
         for i in c.tests.items
     )
     return _replaced(c.tests, items=items)
+
+
+def _uses(c: Check, name: str) -> bool:
+    """Does running or evaluating check ``c`` depend on variable ``name`` (its audits or its tests)?"""
+    if any(name in s for s in (c.audit, c.audit_config, c.audit_env)):
+        return True
+    items = c.tests.items if c.tests is not None else ()
+    return any(name in s for i in items for s in (i.flag, i.path, i.env, i.compare.value))
 
 
 def _all_text(controls: Controls) -> str:

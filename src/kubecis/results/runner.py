@@ -83,6 +83,9 @@ def run_check(check: Check, executor: Executor, *, check_type: str | None = None
         r.state, r.reason = _fail_or_warn(check), "No tests defined"
         return r
 
+    if check.not_run:  # a value from the host could not be substituted safely (benchmark.variables)
+        r.state, r.reason = State.WARN, check.not_run
+        return r
     # §8: audit_env, then audit, then audit_config; the first that cannot run or fails decides.
     outputs: dict[str, str] = {}
     for kind, script in (("env", check.audit_env), ("audit", check.audit), ("config", check.audit_config)):
