@@ -6,10 +6,11 @@ subset and utilities give ``AuditResult(not_run="audit not supported natively: .
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 
 from kubecis.audit.base import MAX_OUTPUT_BYTES, AuditResult
-from kubecis.audit.native.interp import NotInSnapshot, Out, Shell, Stream, dec, dry_run
+from kubecis.audit.native.interp import NotInSnapshot, Out, Shell, Stream, dec, dry_run, unavailable
 from kubecis.audit.native.parser import (
     AndOr,
     CmdSub,
@@ -52,10 +53,17 @@ class NativeExecutor:
 
     def run(self, script: str) -> AuditResult:
         token = current_cluster.set(self.cluster)
+        facts: dict[tuple[str, int], str] = {}
+        ftoken = unavailable.set(facts)
         try:
-            return self._run(script)
+            res = self._run(script)
         finally:
+            unavailable.reset(ftoken)
             current_cluster.reset(token)
+        if facts and not res.not_run and not dry_run.get():
+            # the output is what the tool prints (UNKNOWN), but the check cannot be evaluated on it
+            res = dataclasses.replace(res, not_run="; ".join(facts.values()))
+        return res
 
     def _run(self, script: str) -> AuditResult:
         if not script.strip():

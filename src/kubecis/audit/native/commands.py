@@ -14,14 +14,14 @@ from collections.abc import Callable, Iterator
 
 from kubecis.audit.native.builtins import echo_escapes, printf_format
 from kubecis.audit.native.helpers import u_check_files_owner_in_dir
-from kubecis.audit.native.interp import Ctx, NotInSnapshot, Out, Stream, dec, enc
+from kubecis.audit.native.interp import Ctx, NotInSnapshot, Out, Stream, dec, enc, unavailable
 from kubecis.audit.native.journal import u_journalctl
 from kubecis.audit.native.jq import u_jq
 from kubecis.audit.native.kubectl import u_kubectl, u_oc
 from kubecis.audit.native.openssl import u_openssl
 from kubecis.audit.native.parser import Unsupported
 from kubecis.audit.native.regex import RegexError, compile_posix, glob_to_regex
-from kubecis.host.base import FileStat, Process
+from kubecis.host.base import FileStat, Host, Process
 
 Utility = Callable[[Ctx, list[str]], int]
 
@@ -573,6 +573,31 @@ def _ftype(st: FileStat) -> str:
     return "weird file"
 
 
+def _name_problem(host: Host, user: bool, num: int) -> str:
+    """Why a uid (gid) has no name on the node."""
+    db, what = ("/etc/passwd", f"owner uid {num}") if user else ("/etc/group", f"group gid {num}")
+    try:
+        host.read(db)
+    except OSError as exc:
+        return f"cannot resolve {what}: cannot read {db}: {_errstr(exc)}"
+    except NotInSnapshot:
+        return f"cannot resolve {what}: {db} was not recorded"
+    return f"cannot resolve {what}: no {'user' if user else 'group'} with that id in {db}"
+
+
+def owner_name(ctx: Ctx, num: int, *, user: bool) -> str:
+    """The user (group) name GNU stat prints for an id, UNKNOWN when there is none; an UNKNOWN is noted as an
+    unavailable fact, so the check is WARN with the reason instead of comparing "UNKNOWN" with anything."""
+    name = ctx.host.user_name(num) if user else ctx.host.group_name(num)
+    if name is not None:
+        return name
+    facts = unavailable.get()
+    key = ("uid" if user else "gid", num)
+    if facts is not None and key not in facts:
+        facts[key] = _name_problem(ctx.host, user, num)
+    return "UNKNOWN"
+
+
 def _stat_format(ctx: Ctx, fmt: str, name: str, st: FileStat) -> str:
     out: list[str] = []
     i = 0
@@ -589,9 +614,9 @@ def _stat_format(ctx: Ctx, fmt: str, name: str, st: FileStat) -> str:
         elif d == "A":
             out.append(_stat.filemode(st.mode))
         elif d == "U":
-            out.append(ctx.host.user_name(st.uid) or "UNKNOWN")
+            out.append(owner_name(ctx, st.uid, user=True))
         elif d == "G":
-            out.append(ctx.host.group_name(st.gid) or "UNKNOWN")
+            out.append(owner_name(ctx, st.gid, user=False))
         elif d == "u":
             out.append(str(st.uid))
         elif d == "g":

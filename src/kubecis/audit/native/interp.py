@@ -35,7 +35,7 @@ from kubecis.audit.native.parser import (
 from kubecis.audit.native.regex import glob_to_regex, has_glob
 from kubecis.host.base import Host, NotInSnapshot
 
-__all__ = ["Ctx", "NotInSnapshot", "Out", "Shell", "Stream"]
+__all__ = ["Ctx", "NotInSnapshot", "Out", "Shell", "Stream", "unavailable"]
 
 MAX_DEPTH = 20
 _SPACE = re.compile(r"\s")  # str.isspace's characters
@@ -44,6 +44,10 @@ _SHELL_OWN = frozenset({"IFS", "PPID", "PS1", "PS2", "PS4", "OPTIND", "PWD", "OL
 
 # True while static coverage dry-runs a script on an empty host (see Irreproducible).
 dry_run: ContextVar[bool] = ContextVar("kubecis_native_dry_run", default=False)
+# Facts a utility printed without being able to establish them (``stat -c %U`` of a uid whose name cannot be
+# looked up prints UNKNOWN, as GNU stat does): key → reason. The executor makes such an audit's check WARN with
+# the reasons; the output keeps the tool's own text.
+unavailable: ContextVar[dict[tuple[str, int], str] | None] = ContextVar("kubecis_native_unavailable", default=None)
 
 
 class Out:
