@@ -190,6 +190,14 @@ class Shell:
     def child_env(self) -> dict[str, str]:
         return {k: v for k, v in self.vars.items() if k in self.exported}
 
+    def env_value(self, name: str) -> str | None:
+        """An environment variable as a command this shell starts sees it: the shell's value when exported (a
+        variable /bin/sh inherited is exported), else the inherited one unless the script unset it."""
+        inherited = None if name in self.dropped or name in _SHELL_OWN else self.host.getenv(name)
+        if name in self.vars:
+            return self.vars[name] if name in self.exported or inherited is not None else None
+        return inherited
+
     # --- running ---------------------------------------------------------------
     def run_script(self, script: str, stdin: Stream, out: Out, err: Out) -> int:
         node = parse(script)
