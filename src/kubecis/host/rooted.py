@@ -45,7 +45,7 @@ RESOLVE_NO_SYMLINKS = 0x04
 RESOLVE_IN_ROOT = 0x10
 PROC_SUPER_MAGIC = 0x9FA0
 _UNIFIED_TABLE = {"x86_64", "aarch64", "arm64", "ppc64le", "ppc64", "s390x", "riscv64", "loongarch64", "i686",
-                  "i386", "armv7l", "armv8l", "mips64"}
+                  "i386", "armv7l", "armv8l"}
 
 Resolver = Literal["auto", "openat2", "walk"]
 
