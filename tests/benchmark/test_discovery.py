@@ -10,6 +10,7 @@ from kubecis.benchmark.config import Component, Config, NodeSection
 from kubecis.benchmark.loader import parse_controls
 from kubecis.benchmark.variables import discover, find_binary, flag_value, substitute, unsafe_reason
 from kubecis.errors import HostError
+from kubecis.host.base import FileStat, NotInSnapshot
 from tests.fakes import FakeHost
 
 
@@ -63,10 +64,30 @@ def test_optional_gets_component_name_and_defaults() -> None:
     assert d.files["svc"]["proxy"] == "proxy"  # kube-bench: the component name
 
 
-def test_permission_denied_is_fatal() -> None:
-    host = FakeHost(denied={"/a"})
-    with pytest.raises(HostError, match="cannot stat /a"):
-        discover(_section(Component("x", candidates={"conf": ("/a",)})), host)
+def test_permission_denied_affects_only_its_variable() -> None:
+    """kube-bench stops the run on a path it cannot stat; kubecis makes that variable undetermined (its checks
+    WARN with the reason, see tests/host/test_nonroot.py) and goes on."""
+    host = FakeHost(denied={"/a", "/k.conf"}, files={"/b": b"", "/c": b""})
+    host.add_process(["kubelet", "--kubeconfig=/k.conf"])
+    d = discover(_section(Component("x", candidates={"conf": ("/none", "/a", "/b"), "svc": ("/b", "/a")}),
+                          Component("kubelet", bins=("kubelet",), candidates={"conf": ("/c",)})), host)
+    assert d.refused == {
+        "$xconf": "$xconf undetermined: cannot stat /a: Permission denied",
+        "$kubeletkubeconfig": "$kubeletkubeconfig undetermined: cannot stat /k.conf: Permission denied",
+    }
+    assert d.files == {"svc": {"x": "/b"}, "conf": {"kubelet": "/c"}}  # an existing earlier candidate still wins
+    why = {(x.component, x.kind): x.why for x in d.decisions}
+    assert why[("x", "conf")] == "candidate 2 of 3 cannot be looked at; cannot stat /a: Permission denied"
+    assert why[("kubelet", "kubeconfig")].endswith("names it with --kubeconfig; cannot stat /k.conf: Permission denied")
+
+
+def test_snapshot_without_the_path_is_still_an_error() -> None:
+    class Unrecorded(FakeHost):
+        def stat(self, path: str, follow_symlinks: bool = True) -> FileStat:
+            raise NotInSnapshot(path)
+
+    with pytest.raises(HostError, match="the snapshot has no record of /a"):
+        discover(_section(Component("x", candidates={"conf": ("/a",)})), Unrecorded())
 
 
 def test_kubelet_config_from_command_line_wins() -> None:

@@ -126,13 +126,14 @@ def flag_value(argv: tuple[str, ...], flag: str) -> str | None:
 
 
 def _stat_kind(host: Host, path: str) -> str:
-    """'exists', 'missing', or raises HostError for other stat failures (kube-bench: fatal)."""
+    """'exists', 'missing', or why the path cannot be looked at ("cannot stat X: Permission denied"). kube-bench
+    stops the whole run there; kubecis makes only the checks that use the variable WARN with that reason."""
     try:
         host.stat(path)
     except (FileNotFoundError, NotADirectoryError):
         return "missing"
     except OSError as e:
-        raise HostError(f"cannot stat {path}: {e.strerror or e}") from None
+        return f"cannot stat {path}: {e.strerror or e}"
     except NotInSnapshot:
         raise HostError(f"the snapshot has no record of {path}; record it with the same benchmark and "
                         "targets") from None
@@ -194,9 +195,14 @@ def discover(section: NodeSection, host: Host, *, use_cmdline: bool = True) -> D
                                                 f"{unsafe}"))
                     continue
                 try:
-                    note = "" if _stat_kind(host, v) == "exists" else " (it does not exist on this host)"
+                    state = _stat_kind(host, v)
                 except HostError:  # not recorded / not visible: the checks reading it say so themselves
-                    note = " (not recorded: it could not be looked at)"
+                    state = "unrecorded"
+                if state not in ("exists", "missing", "unrecorded"):
+                    _undetermined(d, comp.name, kind, v, f"the running {comp.name} names it with {flag}", state)
+                    continue
+                note = {"exists": "", "missing": " (it does not exist on this host)",
+                        "unrecorded": " (not recorded: it could not be looked at)"}[state]
                 d.files.setdefault(kind, {})[comp.name] = v
                 d.decisions.append(Decision(comp.name, kind, v,
                                             f"the running {comp.name} names it with {flag}{note}"))
@@ -204,10 +210,16 @@ def discover(section: NodeSection, host: Host, *, use_cmdline: bool = True) -> D
             if not cands and default is None:
                 continue
             chosen: str | None = None
+            state = "missing"
             for c in cands:
-                if _stat_kind(host, c) == "exists":
+                state = _stat_kind(host, c)
+                if state != "missing":
                     chosen = c
                     break
+            if chosen is not None and state != "exists":  # it may exist: then it is the one to use, but unknown
+                _undetermined(d, comp.name, kind, chosen,
+                              f"candidate {cands.index(chosen) + 1} of {len(cands)} cannot be looked at", state)
+                continue
             if chosen is not None:
                 why = f"first existing candidate ({cands.index(chosen) + 1} of {len(cands)})"
             elif default is not None:
@@ -219,6 +231,14 @@ def discover(section: NodeSection, host: Host, *, use_cmdline: bool = True) -> D
             d.files.setdefault(kind, {})[comp.name] = chosen
             d.decisions.append(Decision(comp.name, kind, chosen, why))
     return d
+
+
+def _undetermined(d: Discovery, component: str, kind: str, value: str, why: str, problem: str) -> None:
+    """A path that cannot be looked at (an unsearchable directory as non-root, an I/O error): the variable is
+    not substituted and every check using it is WARN with the reason; the rest of the run goes on."""
+    var = f"${component}{kind}"
+    d.refused[var] = f"{var} undetermined: {problem}"
+    d.decisions.append(Decision(component, kind, value, f"{why}; {problem}"))
 
 
 def nominal_discovery(section: NodeSection | None) -> Discovery:

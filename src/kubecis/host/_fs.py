@@ -127,8 +127,31 @@ def rewrap(exc: OSError, filename: str) -> OSError:
     return new
 
 
+class ProcDir:
+    """A process table directory (``/proc`` of the node): names, and the files of one process.
+
+    The base implementation reads by path under ``root`` (the live machine); :mod:`kubecis.host.rooted`
+    reads through file descriptors held under the mounted root."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def names(self) -> list[str]:
+        return os.listdir(self.path)
+
+    def read(self, name: str, pid: str | None = None) -> bytes:
+        """``/proc/NAME`` or ``/proc/PID/NAME``. Raises OSError."""
+        where = os.path.join(self.path, pid, name) if pid is not None else os.path.join(self.path, name)
+        with open(where, "rb") as f:
+            return f.read()
+
+    def close(self) -> None:
+        pass
+
+
 class FSHost:
-    """Base for hosts backed by a directory tree. Subclasses implement :meth:`_resolve`."""
+    """Base for hosts backed by a directory tree. Subclasses implement the ``_``-prefixed primitives; the
+    public methods add the node path to every error."""
 
     def __init__(self, root: str = "/") -> None:
         self._root = os.path.abspath(root)
@@ -136,36 +159,50 @@ class FSHost:
         self._groups: dict[int, str] | None = None
         self._procs: list[Process] | None = None
 
-    # --- path mapping -----------------------------------------------------
-    def _resolve(self, path: str, follow: bool = True) -> str:
+    # --- primitives (node paths in, OSError out) ------------------------------
+    def _stat(self, path: str, follow: bool) -> os.stat_result:
         raise NotImplementedError
 
-    def _call(self, path: str, follow: bool, fn: Callable[[str], _T]) -> _T:
+    def _read(self, path: str) -> bytes:
+        raise NotImplementedError
+
+    def _listdir(self, path: str) -> list[str]:
+        raise NotImplementedError
+
+    def _readlink(self, path: str) -> str:
+        raise NotImplementedError
+
+    def _open_read(self, path: str) -> int:
+        raise NotImplementedError
+
+    def _proc_dir(self) -> ProcDir:
+        return ProcDir(os.path.join(self._root, "proc"))
+
+    def _call(self, path: str, fn: Callable[[str], _T]) -> _T:
         if "\0" in path:  # no file name holds a NUL; the os module would raise ValueError
             raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), path)
         try:
-            return fn(self._resolve(path, follow))
+            return fn(path)
         except OSError as exc:
             raise rewrap(exc, path) from None
 
     # --- files --------------------------------------------------------------
     def stat(self, path: str, follow_symlinks: bool = True) -> FileStat:
-        if follow_symlinks:
-            return to_filestat(self._call(path, True, os.stat))
-        return to_filestat(self._call(path, False, os.lstat))
+        return to_filestat(self._call(path, lambda p: self._stat(p, follow_symlinks)))
 
     def read(self, path: str) -> bytes:
-        def _read(p: str) -> bytes:
-            with open(p, "rb") as f:
-                return f.read()
+        return self._call(path, self._read)
 
-        return self._call(path, True, _read)
+    def open_read(self, path: str) -> int:
+        """A read-only file descriptor of a regular file (the caller closes it): for readers that map
+        large files (journal) instead of copying them."""
+        return self._call(path, self._open_read)
 
     def listdir(self, path: str) -> list[str]:
-        return self._call(path, True, os.listdir)
+        return self._call(path, self._listdir)
 
     def readlink(self, path: str) -> str:
-        return self._call(path, False, os.readlink)
+        return self._call(path, self._readlink)
 
     def exists(self, path: str) -> bool:
         try:
@@ -192,9 +229,6 @@ class FSHost:
         return self._groups.get(gid)
 
     # --- processes ------------------------------------------------------------
-    def _proc(self) -> str:
-        return os.path.join(self._root, "proc")
-
     def processes(self) -> list[Process]:
         """The process table, read once per host object (one run): every audit of a run sees the same
         table, as with a snapshot, and a node with many processes is not re-read for each `ps`."""
@@ -203,43 +237,45 @@ class FSHost:
         return list(self._procs)
 
     def _read_processes(self) -> list[Process]:
-        proc = self._proc()
         try:
-            names = os.listdir(proc)
+            proc = self._proc_dir()
         except OSError:
             return []
-        btime = 0
-        uptime = 0.0
         try:
-            with open(os.path.join(proc, "stat"), "rb") as f:
-                for line in f.read().decode("ascii", "replace").splitlines():
+            try:
+                names = proc.names()
+            except OSError:
+                return []
+            btime = 0
+            uptime = 0.0
+            try:
+                for line in proc.read("stat").decode("ascii", "replace").splitlines():
                     if line.startswith("btime "):
                         btime = int(line.split()[1])
-            with open(os.path.join(proc, "uptime"), "rb") as f:
-                uptime = float(f.read().split()[0])
-        except (OSError, ValueError, IndexError):
-            pass
-        now = time.time()
-        out: list[Process] = []
-        for name in sorted((n for n in names if n.isdigit()), key=int):
-            base = os.path.join(proc, name)
-            try:
-                with open(os.path.join(base, "stat"), "rb") as f:
-                    st = f.read().decode("utf-8", "surrogateescape")
-                with open(os.path.join(base, "status"), "rb") as f:
-                    status = f.read().decode("utf-8", "surrogateescape")
-                with open(os.path.join(base, "cmdline"), "rb") as f:
-                    cmd = f.read()
-                out.append(parse_process(int(name), st, status, cmd, btime, uptime, now))
+                uptime = float(proc.read("uptime").split()[0])
             except (OSError, ValueError, IndexError):
-                continue  # exited meanwhile or unreadable
-        return out
+                pass
+            now = time.time()
+            out: list[Process] = []
+            for name in sorted((n for n in names if n.isdigit()), key=int):
+                try:
+                    st = proc.read("stat", name).decode("utf-8", "surrogateescape")
+                    status = proc.read("status", name).decode("utf-8", "surrogateescape")
+                    cmd = proc.read("cmdline", name)
+                    out.append(parse_process(int(name), st, status, cmd, btime, uptime, now))
+                except (OSError, ValueError, IndexError):
+                    continue  # exited meanwhile or unreadable
+            return out
+        finally:
+            proc.close()
 
     def environ(self, pid: int) -> bytes:
-        path = os.path.join(self._proc(), str(pid), "environ")
         try:
-            with open(path, "rb") as f:
-                return f.read()
+            proc = self._proc_dir()
+            try:
+                return proc.read("environ", str(pid))
+            finally:
+                proc.close()
         except OSError as exc:
             raise rewrap(exc, f"/proc/{pid}/environ") from None
 

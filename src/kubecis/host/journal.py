@@ -414,8 +414,7 @@ def _open(host: Host, path: str) -> Any:
     from kubecis.host._fs import FSHost
 
     if isinstance(host, FSHost):
-        real = host._resolve(path)
-        fd = os.open(real, os.O_RDONLY | os.O_CLOEXEC)
+        fd = host.open_read(path)  # --root: opened under the root like every other read
         try:
             if os.fstat(fd).st_size == 0:
                 return b""

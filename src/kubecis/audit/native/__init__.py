@@ -11,6 +11,7 @@ error in audit: <type>: <message>"`` rather than aborting the run.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 
 from kubecis.audit.base import MAX_OUTPUT_BYTES, AuditResult, internal_error_reason
@@ -24,6 +25,7 @@ from kubecis.audit.native.interp import (
     current_budget,
     dec,
     dry_run,
+    unavailable,
 )
 from kubecis.audit.native.parser import (
     AndOr,
@@ -74,15 +76,22 @@ class NativeExecutor:
     def run(self, script: str) -> AuditResult:
         token = current_cluster.set(self.cluster)
         budget = current_budget.set(Budget(seconds=self.timeout))
+        facts: dict[tuple[str, int], str] = {}
+        ftoken = unavailable.set(facts)
         try:
-            return self._run(script)
+            res = self._run(script)
         except LimitExceeded as exc:
             return AuditResult("", 0, self.name, not_run=f"audit exceeds the native interpreter's bounds: {exc}")
         except Exception as exc:  # a bug in one audit must not abort the run
             return AuditResult("", 0, self.name, not_run=internal_error_reason(exc))
         finally:
+            unavailable.reset(ftoken)
             current_budget.reset(budget)
             current_cluster.reset(token)
+        if facts and not res.not_run and not dry_run.get():
+            # the output is what the tool prints (UNKNOWN), but the check cannot be evaluated on it
+            res = dataclasses.replace(res, not_run="; ".join(facts.values()))
+        return res
 
     def _run(self, script: str) -> AuditResult:
         if not script.strip():

@@ -12,16 +12,28 @@ import stat as _stat
 import weakref
 from collections.abc import Callable, Iterator
 
+from kubecis.audit.native import procps
 from kubecis.audit.native.builtins import echo_escapes, printf_format
 from kubecis.audit.native.helpers import u_check_files_owner_in_dir
-from kubecis.audit.native.interp import Ctx, NotInSnapshot, Out, Stream, TextSink, ascii_uint, check_size, dec, enc
+from kubecis.audit.native.interp import (
+    Ctx,
+    NotInSnapshot,
+    Out,
+    Stream,
+    TextSink,
+    ascii_uint,
+    check_size,
+    dec,
+    enc,
+    unavailable,
+)
 from kubecis.audit.native.journal import u_journalctl
 from kubecis.audit.native.jq import u_jq
 from kubecis.audit.native.kubectl import u_kubectl, u_oc
 from kubecis.audit.native.openssl import u_openssl
 from kubecis.audit.native.parser import Unsupported
 from kubecis.audit.native.regex import RegexError, compile_posix, glob_to_regex
-from kubecis.host.base import FileStat, Process
+from kubecis.host.base import FileStat, Host, Process
 
 Utility = Callable[[Ctx, list[str]], int]
 
@@ -237,14 +249,33 @@ _PS_FIELDS = {
 }
 
 
-_PS_PRINTABLE = bytes(b if 0x20 <= b < 0x7F else 0x3F for b in range(256))
+def _ps_text(b: bytes) -> str:
+    return dec(b)
 
 
-def _ps_escape(s: str) -> str:
-    """procps in the C locale shows control and non-ASCII bytes as '?'."""
-    if s.isascii() and s.isprintable():
-        return s
-    return enc(s).translate(_PS_PRINTABLE).decode("ascii")
+def _ps_cmd(p: Process, loc: str | None) -> str:
+    """``args``/``cmd``: the command line as procps escapes it in the audit's locale (see procps.py)."""
+    if all(a.isascii() and a.isprintable() for a in p.cmdline) and p.comm.isascii() and p.comm.isprintable():
+        if not p.cmdline:
+            return f"[{p.comm}]"
+        args = list(p.cmdline)
+        while args and not args[-1]:  # trailing empty arguments are trailing NULs: procps drops them
+            args.pop()
+        return " ".join(args) or "?"
+    return _ps_text(procps.escape_cmdline([enc(a) for a in p.cmdline], enc(p.comm), loc))
+
+
+def _ps_comm(p: Process, loc: str | None) -> str:
+    if p.comm.isascii() and p.comm.isprintable():
+        return p.comm
+    return _ps_text(procps.escape_comm(enc(p.comm), loc))
+
+
+def _locale_env(ctx: Ctx, name: str) -> str | None:
+    try:
+        return ctx.shell.env_value(name)
+    except NotInSnapshot:  # recorded before ps looked at its locale: unset, as ps was then rendered (C)
+        return None
 
 
 def _pid_width(ctx: Ctx) -> int:
@@ -255,11 +286,12 @@ def _pid_width(ctx: Ctx) -> int:
         return 5
 
 
-def _user_col(ctx: Ctx, uid: int, width: int) -> str:
+def _user_col(ctx: Ctx, uid: int, width: int, loc: str | None) -> str:
     name = ctx.host.user_name(uid)
     if name is None:
         return str(uid)
-    name = _ps_escape(name)
+    if not (name.isascii() and name.isprintable()):
+        name = _ps_text(procps.escape_name(enc(name), loc))
     return name if len(name) <= width else name[: width - 1] + "+"
 
 
@@ -330,7 +362,8 @@ def u_ps(ctx: Ctx, args: list[str]) -> int:
         raise Unsupported("ps without a selection (depends on the terminal)")
     # The host's process table is fixed for a run (hosts read it once), so identical `ps` invocations
     # print identical text; audits repeat `ps -ef` dozens of times over hundreds of processes.
-    memo_key = tuple(args)
+    loc = procps.ps_locale_utf8(lambda name: _locale_env(ctx, name))  # ps escapes command lines for its locale
+    memo_key = (*args, "\0", loc or "")
     memo = _memo_for(ctx.host)
     if memo is not None and memo_key in memo:
         text, found = memo[memo_key]
@@ -351,7 +384,7 @@ def u_ps(ctx: Ctx, args: list[str]) -> int:
     def user_col(uid: int, width: int) -> str:  # a few uids own hundreds of processes
         key = (uid, width)
         if key not in user_cols:
-            user_cols[key] = _user_col(ctx, uid, width)
+            user_cols[key] = _user_col(ctx, uid, width, loc)
         return user_cols[key]
 
     if not fmt:
@@ -363,13 +396,13 @@ def u_ps(ctx: Ctx, args: list[str]) -> int:
             for p in procs:
                 lines.append(
                     f"{user_col(p.uid, 8):<8} {p.pid:>{pw}} {p.ppid:>{pw}} {p.pcpu:>2} "
-                    f"{p.start:<5} {p.tty:<8} {p.time:>8} {_ps_escape(p.cmd)}"
+                    f"{p.start:<5} {p.tty:<8} {p.time:>8} {_ps_cmd(p, loc)}"
                 )
         else:
             if headers:
                 lines.append(f"{'PID':>{pw}} TTY      {'TIME':>8} CMD")
             for p in procs:
-                lines.append(f"{p.pid:>{pw}} {p.tty:<8} {p.time:>8} {_ps_escape(p.comm)}")
+                lines.append(f"{p.pid:>{pw}} {p.tty:<8} {p.time:>8} {_ps_comm(p, loc)}")
     else:
         cols: list[tuple[str, str]] = []
         for spec in fmt:
@@ -385,9 +418,9 @@ def u_ps(ctx: Ctx, args: list[str]) -> int:
             if key in ("pid", "ppid"):
                 return str(p.pid if key == "pid" else p.ppid)
             if key in ("cmd", "args", "command"):
-                return _ps_escape(p.cmd)
+                return _ps_cmd(p, loc)
             if key in ("comm", "ucmd"):
-                return _ps_escape(p.comm)
+                return _ps_comm(p, loc)
             if key in ("uid", "euid"):
                 return str(p.uid)
             return user_col(p.uid, 8)
@@ -609,6 +642,31 @@ def _ftype(st: FileStat) -> str:
     return "weird file"
 
 
+def _name_problem(host: Host, user: bool, num: int) -> str:
+    """Why a uid (gid) has no name on the node."""
+    db, what = ("/etc/passwd", f"owner uid {num}") if user else ("/etc/group", f"group gid {num}")
+    try:
+        host.read(db)
+    except OSError as exc:
+        return f"cannot resolve {what}: cannot read {db}: {_errstr(exc)}"
+    except NotInSnapshot:
+        return f"cannot resolve {what}: {db} was not recorded"
+    return f"cannot resolve {what}: no {'user' if user else 'group'} with that id in {db}"
+
+
+def owner_name(ctx: Ctx, num: int, *, user: bool) -> str:
+    """The user (group) name GNU stat prints for an id, UNKNOWN when there is none; an UNKNOWN is noted as an
+    unavailable fact, so the check is WARN with the reason instead of comparing "UNKNOWN" with anything."""
+    name = ctx.host.user_name(num) if user else ctx.host.group_name(num)
+    if name is not None:
+        return name
+    facts = unavailable.get()
+    key = ("uid" if user else "gid", num)
+    if facts is not None and key not in facts:
+        facts[key] = _name_problem(ctx.host, user, num)
+    return "UNKNOWN"
+
+
 def _stat_format(ctx: Ctx, fmt: str, name: str, st: FileStat) -> str:
     out: list[str] = []
     i = 0
@@ -625,9 +683,9 @@ def _stat_format(ctx: Ctx, fmt: str, name: str, st: FileStat) -> str:
         elif d == "A":
             out.append(_stat.filemode(st.mode))
         elif d == "U":
-            out.append(ctx.host.user_name(st.uid) or "UNKNOWN")
+            out.append(owner_name(ctx, st.uid, user=True))
         elif d == "G":
-            out.append(ctx.host.group_name(st.gid) or "UNKNOWN")
+            out.append(owner_name(ctx, st.gid, user=False))
         elif d == "u":
             out.append(str(st.uid))
         elif d == "g":

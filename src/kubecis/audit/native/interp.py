@@ -36,7 +36,7 @@ from kubecis.audit.native.parser import (
 from kubecis.audit.native.regex import glob_to_regex, has_glob
 from kubecis.host.base import Host, NotInSnapshot
 
-__all__ = ["Budget", "Ctx", "LimitExceeded", "NotInSnapshot", "Out", "Shell", "Stream", "TextSink"]
+__all__ = ["Budget", "Ctx", "LimitExceeded", "NotInSnapshot", "Out", "Shell", "Stream", "TextSink", "unavailable"]
 
 MAX_DEPTH = 20
 # Bounds on one audit, whatever the script or the data it reads (hostile input stays bounded work):
@@ -50,6 +50,10 @@ _SHELL_OWN = frozenset({"IFS", "PPID", "PS1", "PS2", "PS4", "OPTIND", "PWD", "OL
 
 # True while static coverage dry-runs a script on an empty host (see Irreproducible).
 dry_run: ContextVar[bool] = ContextVar("kubecis_native_dry_run", default=False)
+# Facts a utility printed without being able to establish them (``stat -c %U`` of a uid whose name cannot be
+# looked up prints UNKNOWN, as GNU stat does): key → reason. The executor makes such an audit's check WARN with
+# the reasons; the output keeps the tool's own text.
+unavailable: ContextVar[dict[tuple[str, int], str] | None] = ContextVar("kubecis_native_unavailable", default=None)
 
 
 class LimitExceeded(Exception):
@@ -255,6 +259,14 @@ class Shell:
 
     def child_env(self) -> dict[str, str]:
         return {k: v for k, v in self.vars.items() if k in self.exported}
+
+    def env_value(self, name: str) -> str | None:
+        """An environment variable as a command this shell starts sees it: the shell's value when exported (a
+        variable /bin/sh inherited is exported), else the inherited one unless the script unset it."""
+        inherited = None if name in self.dropped or name in _SHELL_OWN else self.host.getenv(name)
+        if name in self.vars:
+            return self.vars[name] if name in self.exported or inherited is not None else None
+        return inherited
 
     # --- running ---------------------------------------------------------------
     def run_script(self, script: str, stdin: Stream, out: Out, err: Out) -> int:
