@@ -20,6 +20,8 @@ KUBE_BENCH_DEFAULT_DIR = Path("cfg")
 # `--snapshot example`: a kubeadm control-plane node with typical weaknesses, shipped with the package.
 EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "data" / "examples"
 EXAMPLE_SNAPSHOTS = {"example": EXAMPLES_DIR / "kubeadm-control-plane.snap"}
+OBJECTS_NEED_NATIVE = ("--objects is evaluated by the native executor (kubectl in a shell would ask the live cluster); "
+                       "use --executor native or auto")
 
 
 def resolve_config_dir(config_dir: Path | None) -> Path:
@@ -111,11 +113,16 @@ def build_host(*, root: Path | None = None, snapshot: Path | None = None) -> tup
     return LiveHost(), True
 
 
-def make_executor(kind: str, host: Host, *, live: bool, timeout: float) -> Executor:
-    """shell: the real /bin/sh (live host only); native: in-process; auto: native, shell fallback when live."""
+def make_executor(kind: str, host: Host, *, live: bool, timeout: float, cluster: Cluster | None = None) -> Executor:
+    """shell: the real /bin/sh (live host only); native: in-process; auto: native, shell fallback when live.
+
+    ``cluster`` (an object dump, ``--objects``) replaces the cluster native kubectl/oc and probes talk to; audits
+    then never fall back to a shell, whose kubectl would ask another cluster."""
     from kubecis.audit.shell import ShellExecutor
 
     if kind == "shell":
+        if cluster is not None:
+            raise UsageError(OBJECTS_NEED_NATIVE)
         if not live:
             raise UsageError("--executor shell runs audits on this machine; it cannot check --root or --snapshot")
         return ShellExecutor(timeout=timeout)
@@ -125,10 +132,19 @@ def make_executor(kind: str, host: Host, *, live: bool, timeout: float) -> Execu
     from kubecis.audit.native import NativeExecutor
 
     if isinstance(native, NativeExecutor):
-        native.cluster = make_cluster(host, live=live)
+        native.cluster = cluster if cluster is not None else make_cluster(host, live=live)
     if kind == "native":
         return native
-    return AutoExecutor(native, ShellExecutor(timeout=timeout) if live else None)
+    return AutoExecutor(native, ShellExecutor(timeout=timeout) if live and cluster is None else None)
+
+
+def load_objects(path: Path | None) -> Cluster | None:
+    """``--objects PATH``: the dump behind the Cluster protocol, loaded now (a bad dump is one error line)."""
+    if path is None:
+        return None
+    from kubecis.policies.objects import ObjectsCluster
+
+    return ObjectsCluster.load(path)
 
 
 def make_cluster(host: Host, *, live: bool) -> Cluster | None:

@@ -41,6 +41,7 @@ COMMANDS: dict[str, Command] = {
     "benchmarks": Command("benchmarks", "List, validate, show and compare benchmark sets."),
     "audits": Command("audits", "Which audits the native interpreter runs (coverage)."),
     "snapshot": Command("snapshot", "Record a node once (secrets redacted), evaluate it anywhere."),
+    "probe": Command("probe", "Run one of kubecis's probes (what bundled policy checks call): results and evidence."),
     "seccomp": Command("seccomp", "Learn seccomp profiles from observed syscalls: learn -> audit -> enforce."),
     "completion": Command("completion", "Print the shell completion script (bash, zsh, fish)."),
     "version": Command("", "Print the kubecis version."),

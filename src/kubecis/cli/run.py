@@ -42,6 +42,7 @@ class RunOptions:
     snapshot: Path | None = None
     timeout: float = 30.0
     discovery: str = "process"
+    objects: Path | None = None  # an object dump for the policies checks (--objects)
 
 
 def write_atomic(path: Path, text: str, flag: str = "--outputfile") -> None:
@@ -64,7 +65,14 @@ def write_atomic(path: Path, text: str, flag: str = "--outputfile") -> None:
 
 
 def do_run(opts: RunOptions) -> int:
-    from kubecis.cli.common import build_host, check_output_path, make_executor, resolve_config_dir
+    from kubecis.cli.common import (
+        OBJECTS_NEED_NATIVE,
+        build_host,
+        check_output_path,
+        load_objects,
+        make_executor,
+        resolve_config_dir,
+    )
     from kubecis.engine import PlanRequest, make_plan, run_plan
     from kubecis.report import ReportOptions, color_enabled, render
     from kubecis.results.runner import Filters, parse_id_list
@@ -79,6 +87,9 @@ def do_run(opts: RunOptions) -> int:
     if opts.outputfile is not None:
         check_output_path(opts.outputfile)
     host, live = build_host(root=opts.root, snapshot=opts.snapshot)
+    if opts.objects is not None and opts.executor == "shell":
+        raise UsageError(OBJECTS_NEED_NATIVE)  # before reading a large dump
+    cluster = load_objects(opts.objects)
     cfg_dir = resolve_config_dir(opts.config_dir)
     plan = make_plan(
         PlanRequest(
@@ -93,7 +104,7 @@ def do_run(opts: RunOptions) -> int:
     )
     for warning in plan.selection.warnings:
         sys.stderr.write(f"kubecis: warning: {warning}\n")
-    ex = make_executor(opts.executor, host, live=live, timeout=opts.timeout)
+    ex = make_executor(opts.executor, host, live=live, timeout=opts.timeout, cluster=cluster)
     result = run_plan(plan, ex, filters)
     to_terminal = opts.outputfile is None and _isatty(sys.stdout)
     options = ReportOptions(
@@ -170,6 +181,7 @@ def build(p: argparse.ArgumentParser, name: str) -> None:
                     help="auto: native where supported, else the real shell (live host only); native: never start "
                          "a process; shell: every audit through /bin/sh like kube-bench")
     a.add_host(ex)
+    a.add_objects(ex)
     ex.add_argument("--timeout", type=a.positive_seconds(0.1), default=30.0, metavar="SECONDS",
                     help="seconds before an audit is stopped (the check becomes WARN; default 30)")
     ex.add_argument("--discovery", choices=DISCOVERY, default="process",
@@ -192,7 +204,7 @@ def options_from(ns: argparse.Namespace) -> RunOptions:
         fmt="junit" if ns.junit_out else "json" if ns.json_out else "text", outputfile=ns.outputfile,
         noremediations=ns.noremediations, noresults=ns.noresults, nosummary=ns.nosummary, nototals=ns.nototals,
         include_test_output=ns.include_test_output, exit_code=ns.exit_code, executor=ns.executor, root=ns.root,
-        snapshot=ns.snapshot, timeout=ns.timeout, discovery=ns.discovery,
+        snapshot=ns.snapshot, timeout=ns.timeout, discovery=ns.discovery, objects=ns.objects,
     )
 
 

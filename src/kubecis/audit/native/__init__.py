@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from kubecis.audit.base import MAX_OUTPUT_BYTES, AuditResult
+from kubecis.audit.base import MAX_OUTPUT_BYTES, AuditResult, AuditUndecided
 from kubecis.audit.native.interp import NotInSnapshot, Out, Shell, Stream, dec, dry_run
 from kubecis.audit.native.parser import (
     AndOr,
@@ -68,6 +68,8 @@ class NativeExecutor:
             return AuditResult("", 0, self.name, not_run=PREFIX + str(exc))
         except NotInSnapshot as exc:
             return AuditResult("", 0, self.name, not_run=f"not in snapshot: {exc}")
+        except AuditUndecided as exc:
+            return AuditResult("", 0, self.name, not_run=str(exc))
         except (HostError, OSError) as exc:
             return AuditResult("", 0, self.name, not_run=f"host error: {exc}")
         except RecursionError:
