@@ -136,7 +136,8 @@ OBJECTS = [
     _role("Role", "pod-creator", [{"apiGroups": [""], "resources": ["pods"], "verbs": ["create"]}], ns="team-a"),
     _binding("ClusterRoleBinding", "ops-monitoring", "ClusterRole", "monitoring",
              [{"kind": "Group", "name": "ops"}]),
-    _binding("ClusterRoleBinding", "health", "ClusterRole", "health", [{"kind": "Group", "name": "system:authenticated"}]),
+    _binding("ClusterRoleBinding", "health", "ClusterRole", "health",
+             [{"kind": "Group", "name": "system:authenticated"}]),
     _binding("RoleBinding", "secrets", "ClusterRole", "secret-reader",
              [{"kind": "ServiceAccount", "name": "app"}], ns="team-a"),  # SA namespace defaults to the binding's
     _binding("RoleBinding", "deployers", "ClusterRole", "star-verbs",
