@@ -59,6 +59,6 @@ def probe(ns: argparse.Namespace) -> int:
         sys.stdout.write(res.output)
         return 0
     if res.status == USAGE:
-        raise UsageError(f"probe {res.output}")
+        raise UsageError(res.output)
     sys.stderr.write(f"kubecis probe {ns.name}: cannot decide: {res.output}\n")
     return 1

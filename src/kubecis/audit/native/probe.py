@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kubecis.audit.base import AuditUndecided
-from kubecis.audit.native.interp import Ctx, dry_run
+from kubecis.audit.native.interp import Ctx, dry_run, enc
 from kubecis.audit.native.parser import Unsupported
 from kubecis.host.cluster import current_cluster
 
@@ -21,14 +21,14 @@ def u_kubecis(ctx: Ctx, args: list[str]) -> int:
     if dry_run.get():  # static coverage: a well-formed probe call is supported; nothing is evaluated
         bad = check_usage(name, rest)
         if bad is not None:
-            ctx.error(f"probe: {bad}")
+            ctx.err.write(enc(f"kubecis: error: {bad}\n"))
             return USAGE
         return DECIDED
     res = run_probe(name, rest, ProbeContext(host=ctx.host, cluster=current_cluster.get(), env=ctx.shell.child_env()))
     if res.status == DECIDED:
         ctx.write(res.output)
         return DECIDED
-    if res.status == USAGE:
-        ctx.error(f"probe: {res.output}")
+    if res.status == USAGE:  # what the command prints (kubecis.cli.main's one error line)
+        ctx.err.write(enc(f"kubecis: error: {res.output}\n"))
         return USAGE
     raise AuditUndecided(f"kubecis probe {name}: {res.output}")
