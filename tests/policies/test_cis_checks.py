@@ -71,7 +71,8 @@ def privileged(s: StoreSource) -> list[str]:
 
 def test_a_workload_is_reported_once_not_with_every_replica() -> None:
     s = src(workload("Deployment", "web", PRIV), workload("ReplicaSet", "web-1", PRIV, ("Deployment", "web")),
-            pod("web-1-a", owner=("ReplicaSet", "web-1"), **PRIV), pod("web-1-b", owner=("ReplicaSet", "web-1"), **PRIV))
+            pod("web-1-a", owner=("ReplicaSet", "web-1"), **PRIV),
+            pod("web-1-b", owner=("ReplicaSet", "web-1"), **PRIV))
     assert privileged(s) == ["Deployment app/web container=c privileged=true"]
 
 

@@ -40,7 +40,7 @@ def test_shapes(tmp_path: Path) -> None:
     (tmp_path / ".hidden.yaml").write_text(": broken")
     # files in sorted path order, a directory's own files before its subdirectories
     assert names(tmp_path) == ["Pod/p", "Pod/r", "Pod/p", "Namespace/n1", "Namespace/n2", "Pod/q", "Namespace/n3"]
-    typed = list(iter_objects(tmp_path / "typed.json"))[0]
+    typed = next(iter(iter_objects(tmp_path / "typed.json")))
     assert (typed["kind"], typed["apiVersion"]) == ("Pod", "v1")
     ts = list(iter_objects(tmp_path / "multi.yaml"))[1]["metadata"]["creationTimestamp"]
     assert ts == "2024-01-02T03:04:05Z"  # a string, as in JSON

@@ -67,7 +67,8 @@ def test_unreachable_cluster_cannot_decide(tmp_path: Path) -> None:
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "KUBECONFIG": str(tmp_path / "none")}
     r = run("probe", "secret-access", env=env)
     assert r.returncode == 1
-    assert r.stderr == "kubecis probe secret-access: cannot decide: the cluster API at localhost:8080 is not reachable\n"
+    assert r.stderr == ("kubecis probe secret-access: cannot decide: the cluster API at localhost:8080 is not "
+                        "reachable\n")
 
 
 def test_objects_needs_the_native_executor() -> None:
