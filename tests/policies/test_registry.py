@@ -34,8 +34,8 @@ def test_each_probe_reports_under_its_key(name: str, cluster: ObjectsCluster) ->
 
 def test_native_utility(cluster: ObjectsCluster) -> None:
     ex = NativeExecutor(LiveHost(), cluster=cluster)
-    res = ex.run("kubecis probe host-ports | head -n 2")
-    assert res.output == "host_port_containers: 1\nCronJob legacy/report container=report hostPort=8080\n"
+    res = ex.run("kubecis probe host-path-volumes | head -n 2")
+    assert res.output == "host_path_pods: 1\nDeployment legacy/log-shipper volume=varlog hostPath=/var/log\n"
     res = ex.run("kubecis probe system-masters")
     assert res.not_run.startswith("kubecis probe system-masters: no RBAC binding")
     res = ex.run("kubecis probe nope; echo rc=$?")
