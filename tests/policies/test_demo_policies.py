@@ -20,7 +20,7 @@ def test_demo_policies_are_evaluated(capsys: pytest.CaptureFixture[str]) -> None
     assert {k for k, c in checks.items() if c["status"] == "PASS"} == {"5.2.4", "5.2.5", "5.2.10", "5.2.12"}
     evaluated_warn = {k for k, c in checks.items() if c["status"] == "WARN" and k not in manual
                       and not c.get("reason")}
-    assert len(evaluated_warn) == 29  # CIS's Manual (unscored) recommendations with offending objects
+    assert len(evaluated_warn) == 25  # CIS's Manual (unscored) recommendations with offending objects
     assert checks["5.1.1"]["actual_value"] == (
         "cluster_admin_bindings: 1\nClusterRoleBinding ops-admins subject=User:alice@example.com "
         "role=ClusterRole/cluster-admin")
