@@ -49,3 +49,30 @@ def test_static_coverage() -> None:
     assert unsupported_reason("kubecis probe cluster-admin-bindings --allow a,b") is None
     assert unsupported_reason("kubecis probe psa-enforce --level baseline") is None
     assert unsupported_reason("kubecis run") == "kubecis run"
+
+
+class _Counting:
+    """A cluster that refuses every request, counting them."""
+
+    namespace = "default"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def get(self, path: str, query: object = None, *, table: bool = False) -> tuple[int, bytes]:
+        from kubecis.host.cluster import ClusterUnreachable
+
+        self.calls += 1
+        raise ClusterUnreachable("10.0.0.1:6443", "https://10.0.0.1:6443")
+
+    def post(self, *args: object) -> tuple[int, bytes]:
+        raise AssertionError("no probe posts")
+
+
+def test_an_unreachable_cluster_is_asked_once_per_run() -> None:
+    cluster = _Counting()
+    ex = NativeExecutor(LiveHost(), cluster=cluster)  # type: ignore[arg-type]
+    for name in ("privileged-containers", "secret-access", "network-policies"):
+        res = ex.run(f"kubecis probe {name}")
+        assert res.not_run == f"kubecis probe {name}: the cluster API at 10.0.0.1:6443 is not reachable"
+    assert cluster.calls == 1

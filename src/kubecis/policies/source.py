@@ -104,16 +104,22 @@ class ClusterSource:
         self.cluster = cluster
         self.description = "the cluster"
         self._cache: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        # a transport failure, remembered: every check of a run asks, and an unreachable server may take
+        # its whole timeout to say so each time
+        self._broken = ""
 
     def _get(self, path: str, query: dict[str, str]) -> tuple[int, bytes]:
+        if self._broken:
+            raise Undecided(self._broken)
         try:
             return self.cluster.get(path, query)
         except ClusterUnreachable as exc:
-            raise Undecided(f"the cluster API at {exc.host} is not reachable") from None
+            self._broken = f"the cluster API at {exc.host} is not reachable"
         except NotInSnapshot as exc:
             raise Undecided(f"not in snapshot: {exc}") from None
         except HostError as exc:
-            raise Undecided(str(exc)) from None
+            self._broken = str(exc)
+        raise Undecided(self._broken)
 
     def _list(self, path: str, what: str, optional: bool) -> list[dict[str, Any]] | None:
         out: list[dict[str, Any]] = []
