@@ -215,10 +215,6 @@ class ObjectStore:
             k.entries.sort(key=lambda e: (e.namespace, e.name))
 
     # ---- what the policy checks read -------------------------------------------------------------------
-    def has(self, kind: str, group: str | None = None) -> bool:
-        return any(k.kind == kind and (group is None or k.group == group) and k.entries
-                   for k in self.kinds.values())
-
     def projections(self, kind: str, group: str | None = None) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         for k in self.kinds.values():

@@ -220,10 +220,6 @@ class Binding:
     labels: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
 
     @property
-    def ref(self) -> str:
-        return f"{self.kind} {self.namespace}/{self.name}" if self.namespace else f"{self.kind} {self.name}"
-
-    @property
     def role_ref(self) -> str:
         return f"{self.role_kind}/{self.role_name}"
 
@@ -236,10 +232,6 @@ class RoleDef:
     rules: tuple[Rule, ...]
     labels: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
     aggregated: bool = False
-
-    @property
-    def ref(self) -> str:
-        return f"{self.kind} {self.namespace}/{self.name}" if self.namespace else f"{self.kind} {self.name}"
 
 
 @dataclass(frozen=True, slots=True)
