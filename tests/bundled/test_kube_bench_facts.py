@@ -9,6 +9,9 @@ Deliberate differences (none of them in the facts compared here):
   discovery already takes from the same command-line flag.
 - the k3s 4.2.5 test keeps kube-bench's unknown op ``noteqx`` (a fact of that set: the check can never
   pass), so ``benchmarks validate`` warns about it.
+- policies checks decidable from API objects are automated with ``kubecis probe`` (docs/policies.md): their
+  id, title and scored flag are kube-bench's (titles keep CIS's "(Manual)"), their type is automated and their
+  one test item reads the probe's ``key: N`` line (N offending objects, 0 passes).
 """
 
 from __future__ import annotations
@@ -29,6 +32,22 @@ def facts(c: Check) -> tuple[object, ...]:
             bool(c.audit_config.strip()), bool(c.audit_env.strip()))
 
 
+def probe_facts(c: Check) -> tuple[object, ...]:
+    return (c.id, c.text, c.scored, bool(c.audit_config.strip()), bool(c.audit_env.strip()))
+
+
+def assert_probe_check(c: Check) -> None:
+    """An automated check whose one test item reads the probe's ``key: N`` line and passes on 0."""
+    from kubecis.probes import PROBES, check_usage
+
+    name, *args = c.audit.split()[2:]
+    assert check_usage(name, args) is None, c.id
+    assert c.type == "" and not c.use_multiple_values, c.id
+    assert c.tests is not None and len(c.tests.items) == 1, c.id
+    item = c.tests.items[0]
+    assert (item.flag, item.compare.op, item.compare.value) == (PROBES[name].key, "eq", "0"), c.id
+
+
 def outline(ctl: Controls) -> tuple[object, ...]:
     return (ctl.id, ctl.version, ctl.text, ctl.type,
             tuple((g.id, g.text, g.type, tuple(c.id for c in g.checks)) for g in ctl.groups))
@@ -46,6 +65,10 @@ def test_same_facts_as_kube_bench(name: str) -> None:
             kb = Controls(kb.id, "cis-2.0", kb.text, kb.type, kb.groups)
         assert outline(ctl) == outline(kb), target
         for a, b in zip(ctl.checks(), kb.checks(), strict=True):
+            if a.audit.startswith("kubecis probe "):
+                assert probe_facts(a) == probe_facts(b), (target, a.id)
+                assert_probe_check(a)
+                continue
             assert facts(a) == facts(b), (target, a.id)
 
 

@@ -58,3 +58,10 @@ class Executor(Protocol):
     def name(self) -> str: ...
 
     def run(self, script: str) -> AuditResult: ...
+
+
+class AuditUndecided(Exception):
+    """An in-process audit could not decide (e.g. a probe without access to the objects it needs).
+
+    The native executor turns it into ``AuditResult(not_run=str(exc))``: the check is WARN with that reason.
+    """

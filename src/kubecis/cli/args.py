@@ -154,6 +154,12 @@ def add_host(p: argparse._ActionsContainer) -> None:
                    help="replay a recorded snapshot file ('example': the one shipped with kubecis)")
 
 
+def add_objects(p: argparse._ActionsContainer) -> None:
+    p.add_argument("--objects", type=path_arg, metavar="PATH",
+                   help="evaluate the policies checks (and kubectl audits) against an object dump: kubectl get -A -o "
+                        "json output, YAML/JSON manifests, or a directory of them, instead of the live cluster")
+
+
 def command_after_dashdash(values: Sequence[str]) -> list[str]:
     """The COMMAND ARGS... of ``kubecis x ... -- COMMAND ARGS``: argparse.REMAINDER keeps a leading ``--``."""
     out = list(values)

@@ -22,6 +22,8 @@ KUBE_BENCH_DEFAULT_DIR = Path("cfg")
 # `--snapshot example`: a kubeadm control-plane node with typical weaknesses, shipped with the package.
 EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "data" / "examples"
 EXAMPLE_SNAPSHOTS = {"example": EXAMPLES_DIR / "kubeadm-control-plane.snap"}
+OBJECTS_NEED_NATIVE = ("--objects is evaluated by the native executor (kubectl in a shell would ask the live cluster); "
+                       "use --executor native or auto")
 
 
 def resolve_config_dir(config_dir: Path | None) -> Path:
@@ -121,13 +123,19 @@ def make_executor(
     timeout: float,
     allow_shell: bool = False,
     notify: Callable[[str], None] | None = None,
+    cluster: Cluster | None = None,
 ) -> Executor:
     """shell: the real /bin/sh (live host only); native: in-process; auto: native, and /bin/sh for the audits
     the interpreter does not cover only with ``allow_shell`` (live host only), each announced through ``notify``
-    before it runs. Without ``allow_shell`` such audits are WARN naming the construct."""
+    before it runs. Without ``allow_shell`` such audits are WARN naming the construct.
+
+    ``cluster`` (an object dump, ``--objects``) replaces the cluster native kubectl/oc and probes talk to; audits
+    then never run in a shell, whose kubectl would ask another cluster."""
     from kubecis.audit.shell import ShellExecutor
 
     if kind == "shell":
+        if cluster is not None:
+            raise UsageError(OBJECTS_NEED_NATIVE)
         if not live:
             raise UsageError("--executor shell runs audits on this machine; it cannot check --root or --snapshot")
         return ShellExecutor(timeout=timeout)
@@ -141,13 +149,24 @@ def make_executor(
     from kubecis.audit.native import NativeExecutor
 
     if isinstance(native, NativeExecutor):
-        native.cluster = make_cluster(host, live=live)
+        native.cluster = cluster if cluster is not None else make_cluster(host, live=live)
         native.timeout = timeout  # --timeout bounds a native audit's wall time too
     if kind == "native":
         return native
     if allow_shell:
+        if cluster is not None:
+            raise UsageError(OBJECTS_NEED_NATIVE)
         return AutoExecutor(native, ShellExecutor(timeout=timeout), notify=notify)
-    return AutoExecutor(native, None, hint=ALLOW_SHELL_HINT if live else "")
+    return AutoExecutor(native, None, hint=ALLOW_SHELL_HINT if live and cluster is None else "")
+
+
+def load_objects(path: Path | None) -> Cluster | None:
+    """``--objects PATH``: the dump behind the Cluster protocol, loaded now (a bad dump is one error line)."""
+    if path is None:
+        return None
+    from kubecis.policies.objects import ObjectsCluster
+
+    return ObjectsCluster.load(path)
 
 
 def make_cluster(host: Host, *, live: bool) -> Cluster | None:

@@ -19,6 +19,7 @@ def build(p: argparse.ArgumentParser, name: str) -> None:
                      "reasons, without running a single audit.")
     a.add_selection(p)
     a.add_host(p)
+    a.add_objects(p)
     p.add_argument("--candidates-only", action="store_true",
                    help="use kube-bench's candidate rule only (ignore command-line paths)")
     p.set_defaults(handler=explain)
@@ -35,6 +36,14 @@ def explain(ns: argparse.Namespace) -> int:
     cfg_dir = resolve_config_dir(ns.config_dir)
     out = echo
     out(f"host: {host.name}")
+    if ns.objects is not None:
+        from kubecis.cli.common import load_objects
+        from kubecis.policies.objects import ObjectsCluster
+
+        objects = load_objects(ns.objects)
+        assert isinstance(objects, ObjectsCluster)
+        kinds = sorted(f"{k.kind} {len(k.entries)}" for k in objects.store.kinds.values())
+        out(f"objects: {ns.objects} ({objects.store.count} objects: {', '.join(kinds)})")
     out(f"config dir: {cfg_dir}")
     try:
         plan = make_plan(

@@ -45,6 +45,7 @@ COMMANDS: dict[str, Command] = {
     "diff": Command("diff", "What changed between two stored scans: newly failing, fixed, not evaluated."),
     "waivers": Command("waivers", "Validate a waivers file (`run --waivers`)."),
     "cluster": Command("cluster", "Every node of a cluster, one report: scan through the API, manifests, collect."),
+    "probe": Command("probe", "Run one of kubecis's probes (what bundled policy checks call): results and evidence."),
     "seccomp": Command("seccomp", "Learn seccomp profiles from observed syscalls: learn -> audit -> enforce."),
     "profile": Command("profile", "Runtime profiles (syscalls, files, network): learn -> audit -> enforce (Landlock)."),
     "completion": Command("completion", "Print the shell completion script (bash, zsh, fish)."),

@@ -51,6 +51,7 @@ class RunOptions:
     store: str | None = None
     pgsql: bool = False
     asff: bool = False
+    objects: Path | None = None  # an object dump for the policies checks (--objects)
 
 
 def write_atomic(path: Path, text: str, flag: str = "--outputfile") -> None:
@@ -81,7 +82,14 @@ def notice(line: str) -> None:
 def do_run(opts: RunOptions) -> int:
     from kubecis.audit.dispatch import ALLOW_SHELL_HINT
     from kubecis.benchmark.versions import VersionNotDetected
-    from kubecis.cli.common import build_host, check_output_path, make_executor, resolve_config_dir
+    from kubecis.cli.common import (
+        OBJECTS_NEED_NATIVE,
+        build_host,
+        check_output_path,
+        load_objects,
+        make_executor,
+        resolve_config_dir,
+    )
     from kubecis.engine import PlanRequest, make_plan, recorded_request, run_plan
     from kubecis.report import ReportOptions, color_enabled, render
     from kubecis.results.runner import Filters, parse_id_list
@@ -98,6 +106,9 @@ def do_run(opts: RunOptions) -> int:
     extra = outputs.Outputs.prepare(fmt=opts.fmt, waivers=opts.waivers, node_name=opts.node_name,
                                     cluster=opts.cluster, store=opts.store, pgsql=opts.pgsql, asff=opts.asff)
     host, live = build_host(root=opts.root, snapshot=opts.snapshot)
+    if opts.objects is not None and opts.executor == "shell":
+        raise UsageError(OBJECTS_NEED_NATIVE)  # before reading a large dump
+    cluster = load_objects(opts.objects)
     cfg_dir = resolve_config_dir(opts.config_dir)
     request = PlanRequest(
         config_dir=cfg_dir,
@@ -122,7 +133,7 @@ def do_run(opts: RunOptions) -> int:
         sys.stderr.write(f"kubecis: warning: {warning}\n")
     extra.configure(plan.config.get)
     ex = make_executor(opts.executor, host, live=live, timeout=opts.timeout, allow_shell=opts.allow_shell,
-                       notify=notice)
+                       notify=notice, cluster=cluster)
     if opts.executor == "shell":
         notice("--executor shell: every audit runs through /bin/sh")
     result = run_plan(plan, ex, filters)
@@ -222,6 +233,7 @@ def build(p: argparse.ArgumentParser, name: str) -> None:
                     help="with auto on this machine: run the audits the native interpreter does not cover through "
                          "/bin/sh, each announced on stderr before it starts")
     a.add_host(ex)
+    a.add_objects(ex)
     ex.add_argument("--timeout", type=a.positive_seconds(0.1), default=30.0, metavar="SECONDS",
                     help="seconds before an audit is stopped (the check becomes WARN; default 30)")
     ex.add_argument("--discovery", choices=DISCOVERY, default="process",
@@ -245,7 +257,8 @@ def options_from(ns: argparse.Namespace) -> RunOptions:
         noremediations=ns.noremediations, noresults=ns.noresults, nosummary=ns.nosummary, nototals=ns.nototals,
         include_test_output=ns.include_test_output, exit_code=ns.exit_code, executor=ns.executor,
         allow_shell=ns.allow_shell, root=ns.root,
-        snapshot=ns.snapshot, timeout=ns.timeout, discovery=ns.discovery, **outputs.options_from(ns),
+        snapshot=ns.snapshot, timeout=ns.timeout, discovery=ns.discovery, objects=ns.objects,
+        **outputs.options_from(ns),
     )
 
 

@@ -26,8 +26,9 @@ def build(p: argparse.ArgumentParser, name: str) -> None:
     sub = p.add_subparsers(title="commands", metavar="COMMAND", dest="subcommand")
     r = sub.add_parser("record", help="run the checks natively on this node and record what they read",
                        description="Run the checks natively (no process is started) and record every host query "
-                                   "they make into OUTPUT (gzip JSON, secrets redacted). Replay it anywhere with "
-                                   "`kubecis run --snapshot OUTPUT`.")
+                                   "they make into OUTPUT (gzip JSON, secrets redacted), and the cluster API answers "
+                                   "the kubectl audits and probes read (from --objects PATH instead of the live "
+                                   "cluster when given). Replay it anywhere with `kubecis run --snapshot OUTPUT`.")
     r.add_argument("--output", "-o", type=a.path_arg, required=True, metavar="FILE",
                    help="snapshot file to write (gzip JSON); '-': standard output, framed and checksummed for "
                         "transport through a pod log (what `kubecis cluster scan` runs on each node)")
@@ -39,6 +40,7 @@ def build(p: argparse.ArgumentParser, name: str) -> None:
                    help="with --only-paths: node paths of other distributions, answered 'no such file' without "
                         "looking (a scan does not mount them)")
     a.add_selection(r, targets_help="comma-separated targets (default: detect the node's roles)")
+    a.add_objects(r)
     r.set_defaults(handler=record)
 
 
@@ -65,7 +67,7 @@ def save_document(doc: dict[str, object], path: Path) -> None:
 def record(ns: argparse.Namespace) -> int:
     """Run the checks natively (no process is started) and record the host queries into OUTPUT."""
     from kubecis.audit.native import NativeExecutor
-    from kubecis.cli.common import check_output_path, resolve_config_dir
+    from kubecis.cli.common import check_output_path, load_objects, resolve_config_dir
     from kubecis.engine import PlanRequest, make_plan, run_plan
     from kubecis.host.live import LiveHost
     from kubecis.host.snapshot import RecordingHost
@@ -75,6 +77,7 @@ def record(ns: argparse.Namespace) -> int:
     to_stdout = str(output) == "-"
     if not to_stdout:
         check_output_path(output, "--output")  # fail before recording anything
+    objects = load_objects(ns.objects)
     live: Host = LiveHost()
     if ns.only_paths:
         from kubecis.host.scoped import ScopedHost
@@ -89,7 +92,8 @@ def record(ns: argparse.Namespace) -> int:
     )
     from kubecis.host.cluster import LiveCluster, RecordingCluster
 
-    cluster = RecordingCluster(LiveCluster(), rec.entries)  # kubectl/oc answers go into the same document
+    # kubectl/oc and probe answers go into the same document (from the dump with --objects: replayed the same)
+    cluster = RecordingCluster(objects if objects is not None else LiveCluster(), rec.entries)
     result = run_plan(plan, NativeExecutor(rec, cluster=cluster), Filters())
     doc = rec.document()
     doc["recorded"] = {"benchmark": plan.selection.benchmark, "targets": [t.target for t in plan.targets]}

@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 
-from kubecis.audit.base import MAX_OUTPUT_BYTES, AuditResult, internal_error_reason
+from kubecis.audit.base import MAX_OUTPUT_BYTES, AuditResult, AuditUndecided, internal_error_reason
 from kubecis.audit.native.interp import (
     Budget,
     LimitExceeded,
@@ -104,6 +104,8 @@ class NativeExecutor:
             return AuditResult("", 0, self.name, not_run=PREFIX + str(exc))
         except NotInSnapshot as exc:
             return AuditResult("", 0, self.name, not_run=f"not in snapshot: {exc}")
+        except AuditUndecided as exc:
+            return AuditResult("", 0, self.name, not_run=str(exc))
         except (HostError, OSError) as exc:
             return AuditResult("", 0, self.name, not_run=f"host error: {exc}")
         except RecursionError:

@@ -32,6 +32,7 @@ from kubecis.audit.native.jq import u_jq
 from kubecis.audit.native.kubectl import u_kubectl, u_oc
 from kubecis.audit.native.openssl import u_openssl
 from kubecis.audit.native.parser import Unsupported
+from kubecis.audit.native.probe import u_kubecis
 from kubecis.audit.native.regex import RegexError, compile_posix, glob_to_regex
 from kubecis.host.base import FileStat, Host, Process
 
@@ -1744,6 +1745,7 @@ UTILITIES: dict[str, Utility] = {
     "journalctl": u_journalctl,
     "openssl": u_openssl,  # x509 -subject/-issuer only
     "check_files_owner_in_dir.sh": u_check_files_owner_in_dir,  # kube-bench image helper (rke-cis sets)
+    "kubecis": u_kubecis,  # kubecis probe NAME [ARGS] (kubecis.probes), in-process
 }
 
 

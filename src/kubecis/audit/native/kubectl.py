@@ -8,7 +8,8 @@ rendering with kubectl's one-table-per-kind layout, ``--no-headers``), ``api-res
 ``--no-headers``), ``describe secret [NAME]`` / ``describe secret/NAME`` (describe.go's
 describeSecret; the data keys, which kubectl prints in Go's random map order, sorted), ``oc describe
 scc [NAME]`` (openshift/oc's describeSecurityContextConstraints; no real oc was available to compare
-with: derived from its source and checked against a published oc 4.x transcript), ``auth can-i``
+with: derived from its source and checked against a published oc 4.x transcript), ``auth can-i`` (``VERB
+TYPE[/NAME]``, ``VERB /URL``, ``--subresource``, ``--as``, ``--as-group``)
 and ``oc debug node/NAME -- chroot /host CMD...`` (CMD runs natively over the host, which is the
 node being checked). Output is byte-identical to kubectl 1.32's (sorted-key
 JSON with 4-space indent, client-go JSONPath, text/tabwriter columns with kubectl's
@@ -691,6 +692,8 @@ class _Opts:
         self.ignore_not_found = False
         self.raw: str | None = None
         self.as_user: str | None = None
+        self.as_groups: list[str] = []
+        self.subresource: str | None = None  # auth can-i --subresource
         self.args: list[str] = []
         self.after_dashes: list[str] | None = None
         # api-resources only
@@ -768,6 +771,18 @@ def _parse(prog: str, args: list[str], api_resources: bool = False) -> _Opts:
                 i = nxt
                 continue
         name, eq, val = a.partition("=")
+        if name in ("--as-group", "--subresource"):
+            if not eq:
+                i += 1
+                if i >= len(args):
+                    raise Unsupported(f"{prog} {a} without a value")
+                val = args[i]
+            if name == "--as-group":  # repeatable
+                o.as_groups.append(val)
+            else:
+                o.subresource = val
+            i += 1
+            continue
         if name in _FLAGS and not eq:
             setattr(o, _FLAGS[name], True)
         elif name in _FLAGS and eq and val in ("true", "false"):
@@ -883,7 +898,7 @@ def _get(ctx: Ctx, prog: str, cluster: Cluster, o: _Opts) -> int:
     output = o.output
     if output not in ("", "wide", "json", "yaml", "name") and not output.startswith(("jsonpath=", "custom-columns=")):
         raise Unsupported(f"{prog} get -o {output}")
-    if o.as_user is not None:
+    if o.as_user is not None or o.as_groups:
         raise Unsupported(f"{prog} get --as (impersonation)")
     disc = Discovery(cluster)
     # what to fetch: (resource, names or None for a list)
@@ -1105,7 +1120,7 @@ def _api_resources(ctx: Ctx, prog: str, cluster: Cluster, o: _Opts) -> int:
     (or ``--sort-by`` name/kind) then name, as a table (NAME SHORTNAMES APIVERSION NAMESPACED KIND) or names."""
     used = [flag for flag, on in (("-l", o.selector is not None), ("--field-selector", o.field_selector is not None),
                                   ("-A", o.all_ns), ("--ignore-not-found", o.ignore_not_found),
-                                  ("--raw", o.raw is not None), ("--as", o.as_user is not None),
+                                  ("--raw", o.raw is not None), ("--as", o.as_user is not None or bool(o.as_groups)),
                                   ("--", o.after_dashes is not None)) if on]
     if used:
         raise Unsupported(f"{prog} api-resources {used[0]}")
@@ -1444,7 +1459,7 @@ def _describe(ctx: Ctx, prog: str, cluster: Cluster, o: _Opts) -> int:
     used = [flag for flag, on in (("-o", bool(o.output)), ("-l", o.selector is not None),
                                   ("--field-selector", o.field_selector is not None), ("-A", o.all_ns),
                                   ("--no-headers", o.no_headers), ("--ignore-not-found", o.ignore_not_found),
-                                  ("--raw", o.raw is not None), ("--as", o.as_user is not None),
+                                  ("--raw", o.raw is not None), ("--as", o.as_user is not None or bool(o.as_groups)),
                                   ("--", o.after_dashes is not None)) if on]
     if used:
         raise Unsupported(f"{prog} describe {used[0]}")
@@ -1518,12 +1533,21 @@ def _describe_all(ctx: Ctx, prog: str, cluster: Cluster, r: APIResource, ns: str
 
 
 def _can_i(ctx: Ctx, prog: str, cluster: Cluster, o: _Opts) -> int:
-    if len(o.args) not in (2, 3) or o.output or o.selector or o.field_selector or o.raw:
+    """kubectl's CanIOptions: ``VERB TYPE[/NAME]`` or ``VERB /URL``, ``--subresource``, ``--as``/``--as-group``."""
+    if o.output or o.selector or o.field_selector or o.raw:
         raise Unsupported(f"{prog} auth can-i form")
+    if len(o.args) != 2:
+        if prog != "kubectl":
+            raise Unsupported(f"{prog} auth can-i usage error text")
+        raise _Fail("error: you must specify two arguments: verb resource or verb resource/resourceName.\n"
+                    "See 'kubectl auth can-i -h' for help and examples.\n")
+    if o.as_groups and o.as_user is None:
+        raise Unsupported(f"{prog} auth can-i --as-group without --as (its error text)")
     verb, res = o.args[0], o.args[1]
     if res.startswith("/"):
-        raise Unsupported(f"{prog} auth can-i non-resource URL")
-    typ, _, sub = res.partition("/")
+        return _can_i_url(ctx, prog, cluster, o, verb, res)
+    typ, _, name = res.partition("/")
+    sub = o.subresource or ""
     warn = ""
     r = Discovery(cluster).resolve(typ)
     if r is None:
@@ -1537,8 +1561,8 @@ def _can_i(ctx: Ctx, prog: str, cluster: Cluster, o: _Opts) -> int:
     attrs["resource"] = resource
     if sub:
         attrs["subresource"] = sub
-    if len(o.args) == 3:
-        attrs["name"] = o.args[2]
+    if name:
+        attrs["name"] = name
     body = json.dumps(
         {"kind": "SelfSubjectAccessReview", "apiVersion": "authorization.k8s.io/v1",
          "metadata": {"creationTimestamp": None}, "spec": {"resourceAttributes": attrs}, "status": {"allowed": False}},
@@ -1549,7 +1573,25 @@ def _can_i(ctx: Ctx, prog: str, cluster: Cluster, o: _Opts) -> int:
         warn += f"Warning: resource '{r.name}' is not namespace scoped{where}\n\n"
     if warn:
         ctx.err.write(enc(warn))
-    status, resp = cluster.post("/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", body, o.as_user)
+    return _review(ctx, cluster, o, body)
+
+
+def _can_i_url(ctx: Ctx, prog: str, cluster: Cluster, o: _Opts, verb: str, url: str) -> int:
+    """``auth can-i VERB /PATH``: a non-resource access review (no name, no namespace)."""
+    if o.subresource is not None or o.all_ns or o.namespace is not None:
+        raise Unsupported(f"{prog} auth can-i non-resource URL with a subresource or namespace")
+    body = json.dumps(
+        {"kind": "SelfSubjectAccessReview", "apiVersion": "authorization.k8s.io/v1",
+         "metadata": {"creationTimestamp": None}, "spec": {"nonResourceAttributes": {"path": url, "verb": verb}},
+         "status": {"allowed": False}},
+        separators=(",", ":"),
+    ).encode()
+    return _review(ctx, cluster, o, body)
+
+
+def _review(ctx: Ctx, cluster: Cluster, o: _Opts, body: bytes) -> int:
+    status, resp = cluster.post("/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", body, o.as_user,
+                                o.as_groups)
     if status not in (200, 201):
         raise _Fail(_status_error(status, resp) + "\n")
     st = (json.loads(resp).get("status") or {})
@@ -1618,6 +1660,8 @@ def _run(ctx: Ctx, prog: str, args: list[str]) -> int:
     if not o.args:
         raise Unsupported(f"{prog} without a subcommand")
     sub, o.args = o.args[0], o.args[1:]
+    if o.subresource is not None and not (sub == "auth" and o.args[:1] == ["can-i"]):
+        raise Unsupported(f"{prog} {sub} --subresource")
     cluster = _cluster(ctx)
     try:
         if sub == "get":

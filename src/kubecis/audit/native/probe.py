@@ -1,0 +1,34 @@
+"""The native ``kubecis`` utility: ``kubecis probe NAME [ARGS]`` run in-process (see :mod:`kubecis.probes`)."""
+
+from __future__ import annotations
+
+from kubecis.audit.base import AuditUndecided
+from kubecis.audit.native.interp import Ctx, dry_run, enc
+from kubecis.audit.native.parser import Unsupported
+from kubecis.host.cluster import current_cluster
+
+__all__ = ["u_kubecis"]
+
+
+def u_kubecis(ctx: Ctx, args: list[str]) -> int:
+    from kubecis.probes import DECIDED, USAGE, ProbeContext, check_usage, run_probe
+
+    if not args or args[0] != "probe":
+        raise Unsupported(f"kubecis {args[0] if args else ''}".rstrip())
+    if len(args) < 2 or args[1].startswith("-"):
+        raise Unsupported("kubecis probe without a probe name")
+    name, rest = args[1], args[2:]
+    if dry_run.get():  # static coverage: a well-formed probe call is supported; nothing is evaluated
+        bad = check_usage(name, rest)
+        if bad is not None:
+            ctx.err.write(enc(f"kubecis: error: {bad}\n"))
+            return USAGE
+        return DECIDED
+    res = run_probe(name, rest, ProbeContext(host=ctx.host, cluster=current_cluster.get(), env=ctx.shell.child_env()))
+    if res.status == DECIDED:
+        ctx.write(res.output)
+        return DECIDED
+    if res.status == USAGE:  # what the command prints (kubecis.cli.main's one error line)
+        ctx.err.write(enc(f"kubecis: error: {res.output}\n"))
+        return USAGE
+    raise AuditUndecided(f"kubecis probe {name}: {res.output}")
