@@ -18,9 +18,11 @@ def test_demo_policies_are_evaluated(capsys: pytest.CaptureFixture[str]) -> None
     manual = {k for k, c in checks.items() if c.get("type") == "manual"}
     assert manual == {"5.3.1", "5.4.2", "5.5.1", "5.6.1"}
     assert {k for k, c in checks.items() if c["status"] == "PASS"} == {"5.2.4", "5.2.5", "5.2.10", "5.2.12"}
-    evaluated_warn = {k for k, c in checks.items() if c["status"] == "WARN" and k not in manual
-                      and not c.get("reason")}
-    assert len(evaluated_warn) == 25  # CIS's Manual (unscored) recommendations with offending objects
+    failed = {k for k, c in checks.items() if c["status"] == "FAIL"}
+    # CIS's Manual recommendations stay unscored, but kubecis decides them from evidence: FAIL with the objects
+    assert len(failed) == 25 and not any(checks[k]["scored"] for k in failed)
+    assert all(checks[k]["actual_value"] and not checks[k].get("reason") for k in failed)
+    assert {k for k, c in checks.items() if c["status"] == "WARN"} == manual | {"5.1.7"}
     assert checks["5.1.1"]["actual_value"] == (
         "cluster_admin_bindings: 1\nClusterRoleBinding ops-admins subject=User:alice@example.com "
         "role=ClusterRole/cluster-admin")

@@ -188,8 +188,8 @@ def test_bundled_cis_1_12_verdicts(key: str, path: Path, plan: Any) -> None:
     for rule, cid in CIS_112.items():
         c = checks[cid]
         if rule in EXPECTED[key]:
-            # CIS 1.12 makes these Manual (unscored): a failing test is WARN, with the pod as evidence
-            assert c.state.name == "WARN" and c.reason == "", (cid, c.reason)
+            # CIS 1.12 makes these Manual (unscored); decided from evidence, a failing test is FAIL with the pod
+            assert c.state.name == "FAIL" and c.reason == "" and not c.scored, (cid, c.reason)
             assert f"Pod fx/{pod['metadata']['name']} " in c.actual_value, cid
         else:
             assert c.state.name == "PASS", (cid, c.actual_value)

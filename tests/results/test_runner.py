@@ -155,3 +155,23 @@ def test_filter_conflict_and_list_parsing() -> None:
         Filters(checks=("1",), groups=("2",))
     assert parse_id_list(",1.1, 1.2 ,") == ["1.1", "1.2"]
     assert parse_id_list("") == []
+
+
+@pytest.mark.parametrize(("output", "rc", "fail_on_evidence", "state"), [
+    ("count: 2", 0, False, State.WARN),  # kube-bench: an unscored check that fails its tests is WARN
+    ("count: 2", 0, True, State.FAIL),  # decided from evidence: FAIL, though still unscored
+    ("count: 0", 0, True, State.PASS),
+    ("cannot reach the cluster", 1, True, State.WARN),  # the audit could not decide: never FAIL, never PASS
+])
+def test_fail_on_evidence(output: str, rc: int, fail_on_evidence: bool, state: State) -> None:
+    check = Check(id="5.1.1", text="t", audit="probe", scored=False, fail_on_evidence=fail_on_evidence,
+                  tests=Tests(items=(TestItem(flag="count", set=True, compare=Compare(op="eq", value="0")),)))
+    r = run_check(check, ScriptedExecutor({"probe": (output, rc)}))
+    assert r.state is state and r.scored is False
+
+
+def test_fail_on_evidence_round_trips_through_yaml() -> None:
+    text = ("id: 5\ntext: p\ntype: policies\ngroups:\n- id: 5.1\n  text: g\n  checks:\n  - id: 5.1.1\n    text: c\n"
+            "    audit: x\n    fail_on_evidence: true\n    scored: false\n")
+    check = parse_controls(text, "p.yaml", "policies").controls.groups[0].checks[0]
+    assert check.fail_on_evidence and not check.scored

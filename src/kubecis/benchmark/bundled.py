@@ -46,7 +46,9 @@ from kubecis.errors import BenchmarkError, ConfigError
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
 _DEF_FIELDS = ("title", "type", "scored", "audit", "audit_config", "audit_env", "tests",
-               "use_multiple_values", "disable_env_testing", "remediation")
+               "use_multiple_values", "disable_env_testing", "remediation", "fail_on_evidence")
+# An audit that asks one of kubecis's probes decides the check from evidence (see Check.fail_on_evidence).
+_PROBE_AUDIT = "kubecis probe "
 
 
 class _StrLoader(yaml.SafeLoader):
@@ -237,6 +239,7 @@ def _check(cid: str, d: dict[str, Any]) -> Check:
         tests=_tests(d.get("tests")), remediation=str(d.get("remediation", "")),
         scored=bool(d.get("scored", False)), use_multiple_values=bool(d.get("use_multiple_values", False)),
         disable_env_testing=bool(d.get("disable_env_testing", False)),
+        fail_on_evidence=bool(d.get("fail_on_evidence", str(d.get("audit", "")).lstrip().startswith(_PROBE_AUDIT))),
     )
 
 
@@ -345,6 +348,8 @@ def check_yaml(c: Check) -> dict[str, Any]:
         d["disableenvtesting"] = True
     d["remediation"] = c.remediation
     d["scored"] = c.scored
+    if c.fail_on_evidence:
+        d["fail_on_evidence"] = True
     return d
 
 

@@ -165,6 +165,7 @@ def _check(doc: Doc, node: yaml.Node, diags: list[Diagnostic]) -> Check:
                                     f"check {cid}: use_multiple_values", False),
         disable_env_testing=as_bool(doc, m.get("disableenvtesting"),
                                     f"check {cid}: disableenvtesting", False),
+        fail_on_evidence=as_bool(doc, m.get("fail_on_evidence"), f"check {cid}: fail_on_evidence", False),
         line=line_of(node),
     )
     if (tests is not None and ctype.strip() == "" and any(i.path for i in tests.items)

@@ -57,6 +57,10 @@ class Check:
     scored: bool = False
     use_multiple_values: bool = False
     disable_env_testing: bool = False
+    # kubecis's extension (YAML key ``fail_on_evidence``): an unscored check that kubecis decides from evidence
+    # (CIS "Manual" checks answered by a probe or a parsed configuration file). Tests that fail make it FAIL,
+    # not WARN; an audit that cannot decide still makes it WARN. kube-bench ignores the key.
+    fail_on_evidence: bool = False
     line: int = 0  # 1-based line of the check in its file (0: unknown)
     # Set by variable substitution when a value from the host could not be pasted into this check's audits
     # or tests safely: the check is WARN with this reason and none of its audits runs.

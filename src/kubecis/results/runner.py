@@ -148,7 +148,7 @@ def _run_check(check: Check, executor: Executor, ctype: str, r: CheckResult) -> 
         return r
     r.actual_value = outcome.actual
     r.expected_result = outcome.expected
-    r.state = State.PASS if outcome.passed else _fail_or_warn(check)
+    r.state = State.PASS if outcome.passed else State.FAIL if check.fail_on_evidence else _fail_or_warn(check)
     return r
 
 
