@@ -742,7 +742,7 @@ def test_oc_describe_scc_audits(env: dict[str, str]) -> None:
 
 
 def test_yaml_keys_without_a_stable_order_are_not_guessed() -> None:
-    from kubecis.audit.native.kubectl import go_yaml
+    from kubecis.golang.yamlemit import go_yaml
 
     # go-yaml's key order is cyclic here (1x < 9 < 10 < 1x): Go's output depends on map iteration order
     with pytest.raises(Exception, match="stable go-yaml order"):

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from kubecis.benchmark.model import Compare, TestItem, Tests
 from kubecis.evaluate.evaluator import evaluate_tests
 from kubecis.evaluate.extract import find_path
-from kubecis.evaluate.yamlcompat import Decoded, load_config, load_yaml
+from kubecis.golang.yaml import Decoded, load_config, load_yaml
 from kubecis.yamllimits import MAX_DEPTH, MAX_FILE_BYTES, YamlLimitError
 
 

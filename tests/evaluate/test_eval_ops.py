@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kubecis.evaluate.goregex import RegexError
 from kubecis.evaluate.ops import OPS, compare, go_atoi, go_parse_octal, go_trim_space, split_elements
+from kubecis.golang.regexp import RegexpError
 
 CASES = [
     # op, v, c, passed, expectation
@@ -86,7 +86,7 @@ def test_all_eleven_ops_are_registered() -> None:
 
 
 def test_invalid_regex_raises_regex_error_not_re_error() -> None:
-    with pytest.raises(RegexError):
+    with pytest.raises(RegexpError):
         compare("regex", "abc", "(unclosed", "N")
 
 

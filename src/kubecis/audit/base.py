@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from kubecis.gofmt import go_quote
+from kubecis.golang.fmt import go_quote
 
 # An audit printing more than this is cut and the check is not evaluated.
 MAX_OUTPUT_BYTES = 1 << 20

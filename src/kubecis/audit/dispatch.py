@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from kubecis.audit.base import AuditResult, Executor
-from kubecis.gofmt import go_quote
+from kubecis.golang.fmt import go_quote
 from kubecis.host.base import Host
 
 UNSUPPORTED_PREFIX = "audit not supported natively"

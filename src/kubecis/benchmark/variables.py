@@ -31,7 +31,7 @@ from typing import Any, TypeVar
 from kubecis.benchmark.config import FILE_KINDS, Component, NodeSection
 from kubecis.benchmark.model import Check, Controls, Tests
 from kubecis.errors import HostError
-from kubecis.gofmt import go_quote
+from kubecis.golang.fmt import go_quote
 from kubecis.host.base import Host, NotInSnapshot, Process
 
 # Command-line flags that name a component's files: (component, flag) → kind.

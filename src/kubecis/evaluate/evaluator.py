@@ -23,8 +23,8 @@ from typing import Literal
 
 from kubecis.benchmark.model import TestItem, Tests
 from kubecis.evaluate.extract import Extraction, find_env, find_flag, find_path
-from kubecis.evaluate.goregex import RegexError
 from kubecis.evaluate.ops import compare
+from kubecis.golang.regexp import RegexpError
 
 Source = Literal["audit", "config", "env"]
 
@@ -101,7 +101,7 @@ def _evaluate_line(item: TestItem, source: Source, text: str) -> _Line:
     if found.found and item.compare.op:
         try:
             passed, expected = compare(item.compare.op, found.value, item.compare.value, label)
-        except RegexError as exc:
+        except RegexpError as exc:
             return _Line(False, "", True, fatal=f"invalid regex {item.compare.value!r}: {exc}")
         return _Line(passed, expected, True)
     return _Line(found.found, f"'{label}' is present", found.found)

@@ -16,9 +16,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from kubecis.evaluate.goregex import RegexError, compile_go
-from kubecis.evaluate.jsonpath import render
-from kubecis.evaluate.yamlcompat import load_config
+from kubecis.golang.jsonpath import render
+from kubecis.golang.regexp import RegexpError, compile_go
+from kubecis.golang.yaml import load_config
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +47,7 @@ def find_flag(text: str, flag: str) -> Extraction:
         return NOT_FOUND
     try:
         pattern = compile_go("(" + flag + r")(=|: *)*([^\s]*) *")
-    except RegexError as exc:
+    except RegexpError as exc:
         return Extraction(found=False, fatal=f"invalid flag {flag!r} in test item: {exc}")
     m = pattern.search(text)
     if m is None:
@@ -73,7 +73,7 @@ def find_env(text: str, env: str) -> Extraction:
         return NOT_FOUND
     try:
         pattern = compile_go(env + r"=.*(?:$|\n)")
-    except RegexError as exc:
+    except RegexpError as exc:
         return Extraction(found=False, fatal=f"invalid env name {env!r} in test item: {exc}")
     m = pattern.search(text)
     out = m.group(0) if m else ""

@@ -8,7 +8,7 @@ reproduced exactly because they decide pass/fail on odd values such as ``+5``,
 ``0644``, ``1_000`` or ``10Mi``.
 
 The one departure from kube-bench: an invalid ``regex`` value panics kube-bench;
-here it raises :class:`~kubecis.evaluate.goregex.RegexError`, which the
+here it raises :class:`~kubecis.golang.regexp.RegexpError`, which the
 evaluator turns into a check error.
 """
 
@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from kubecis.evaluate.goregex import compile_go
+from kubecis.golang.regexp import compile_go
 
 OpFn = Callable[[str, str, str], tuple[bool, str]]
 
@@ -109,7 +109,7 @@ def op_nothave(v: str, c: str, name: str) -> tuple[bool, str]:
 
 
 def op_regex(v: str, c: str, name: str) -> tuple[bool, str]:
-    """Unanchored RE2 search; raises RegexError for a pattern Go could not compile."""
+    """Unanchored RE2 search; raises RegexpError for a pattern Go could not compile."""
     return compile_go(c).search(v) is not None, f"'{name}' matched by regex expression '{c}'"
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from kubecis.gofmt import go_json_string
+from kubecis.golang.json import go_json_string
 from kubecis.report.options import ReportOptions
 from kubecis.results.model import CheckResult, ControlsResult, RunResult
 

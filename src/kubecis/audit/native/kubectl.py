@@ -28,9 +28,12 @@ from typing import Any
 from kubecis.audit.native.interp import Ctx, dec, enc
 from kubecis.audit.native.parser import Irreproducible, Unsupported
 from kubecis.errors import HostError
-from kubecis.evaluate.jsonpath import JsonPathError, _Executor, _go_sprint, _print_one, _UnsupportedJson
-from kubecis.evaluate.jsonpath import parse as jp_parse
-from kubecis.gofmt import go_float, go_json_string, go_quote
+from kubecis.golang import jsonpath
+from kubecis.golang.errors import JsonPathError, NotReproduced, UnsupportedValueError
+from kubecis.golang.fmt import go_quote, sprint
+from kubecis.golang.json import go_json_indent
+from kubecis.golang.tabwriter import go_tabwriter
+from kubecis.golang.yamlemit import go_yaml
 from kubecis.host.cluster import (
     MARKER,
     APIResource,
@@ -63,536 +66,7 @@ class _ListFail(_Fail):
         self.not_found = not_found
 
 
-# --------------------------------------------------------------------------- go-like output
-
-
-def go_json_indent(value: Any, depth: int = 0) -> str:
-    """encoding/json MarshalIndent(v, "", "    ") of a decoded value (sorted keys, HTML-escaped)."""
-    from kubecis.evaluate.jsonpath import go_json_marshal
-
-    pad = "    "
-    if isinstance(value, dict):
-        if not value:
-            return "{}"
-        inner = ",\n".join(
-            pad * (depth + 1) + go_json_string(k) + ": " + go_json_indent(value[k], depth + 1) for k in sorted(value)
-        )
-        return "{\n" + inner + "\n" + pad * depth + "}"
-    if isinstance(value, list):
-        if not value:
-            return "[]"
-        inner = ",\n".join(pad * (depth + 1) + go_json_indent(v, depth + 1) for v in value)
-        return "[\n" + inner + "\n" + pad * depth + "]"
-    return go_json_marshal(value)
-
-
-# --------------------------------------------------------------------------- -o yaml (sigs.k8s.io/yaml = go-yaml v2)
-
-_YAML_NOT_STR = re.compile(
-    r"(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF|null|Null|NULL|~|<<"
-    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))"
-)
-_YAML_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?")
-_YAML_BASE60 = re.compile(r"[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?")
-_YAML_INT = re.compile(r"[-+]?(?:0b[01_]+|0x[0-9a-fA-F_]+|0o?[0-7_]+|[0-9_]+)")
-WIDTH = 80
-
-
-_YAML_TS = re.compile(
-    r"(\d{4})-(\d\d?)-(\d\d?)(?:(?:[Tt](\d\d?):(\d\d?):(\d\d?)(?:\.\d+)?(?:Z|[+-]\d\d:\d\d))"
-    r"|(?: (\d\d?):(\d\d?):(\d\d?)(?:\.\d+)?))?"
-)
-
-
-def _yaml_timestamp(s: str) -> bool:
-    """go-yaml v2 parseTimestamp (time.Parse of its four layouts, with Go's range checks)."""
-    import calendar
-
-    m = _YAML_TS.fullmatch(s)
-    if not m:
-        return False
-    y, mo, d = int(m[1]), int(m[2]), int(m[3])
-    if not 1 <= mo <= 12 or not 1 <= d <= calendar.monthrange(y, mo)[1]:
-        return False
-    hms = [int(x) for x in (m[4], m[5], m[6]) if x] or [int(x) for x in (m[7], m[8], m[9]) if x]
-    return not hms or (hms[0] < 24 and hms[1] < 60 and hms[2] < 60)
-
-
-def _yaml_resolves_to_str(s: str) -> bool:
-    """go-yaml v2 resolve(): would this plain scalar read back as a string?"""
-    if s == "" or _YAML_NOT_STR.fullmatch(s):
-        return False
-    if s[0] in "-+.0123456789":
-        plain = s.replace("_", "")
-        if _YAML_INT.fullmatch(plain) or _YAML_FLOAT.fullmatch(plain):
-            return False
-        if _yaml_timestamp(s):
-            return False
-    return not _YAML_BASE60.fullmatch(s)
-
-
-def _printable(c: str) -> bool:
-    o = ord(c)
-    # go-yaml's is_printable on UTF-8 bytes: NEL and characters beyond the BMP are not "printable"
-    return o == 0x0A or 0x20 <= o <= 0x7E or 0xA0 <= o <= 0xD7FF or (0xE000 <= o <= 0xFFFD and o != 0xFEFF)
-
-
-_BREAKS = "\r\n\x85\u2028\u2029"
-
-
-class _Scalar:
-    """yaml_emitter_analyze_scalar."""
-
-    def __init__(self, v: str) -> None:
-        self.multiline = False
-        if not v:
-            self.flow_plain = False
-            self.block_plain = self.single = True
-            self.block = False
-            return
-        flow_ind = block_ind = v.startswith(("---", "..."))
-        lead_space = lead_break = trail_space = trail_break = False
-        break_space = space_break = special = line_breaks = False
-        prev_space = prev_break = False
-        preceded_ws = True
-        n = len(v)
-        for i, c in enumerate(v):
-            followed_ws = i + 1 >= n or v[i + 1] in " \t" + _BREAKS
-            if i == 0:
-                if c in "#,[]{}&*!|>'\"%@`":
-                    flow_ind = block_ind = True
-                elif c in "?:":
-                    flow_ind = True
-                    block_ind = block_ind or followed_ws
-                elif c == "-" and followed_ws:
-                    flow_ind = block_ind = True
-            else:
-                if c in ",?[]{}":
-                    flow_ind = True
-                elif c == ":":
-                    flow_ind = True
-                    block_ind = block_ind or followed_ws
-                elif c == "#" and preceded_ws:
-                    flow_ind = block_ind = True
-            if not _printable(c):
-                special = True
-            if c == " ":
-                lead_space = lead_space or i == 0
-                trail_space = trail_space or i == n - 1
-                break_space = break_space or prev_break
-                prev_space, prev_break = True, False
-            elif c in _BREAKS:
-                line_breaks = True
-                lead_break = lead_break or i == 0
-                trail_break = trail_break or i == n - 1
-                space_break = space_break or prev_space
-                prev_space, prev_break = False, True
-            else:
-                prev_space = prev_break = False
-            preceded_ws = c in " \t" + _BREAKS
-        self.multiline = line_breaks
-        self.flow_plain = self.block_plain = self.single = self.block = True
-        if lead_space or lead_break or trail_space or trail_break:
-            self.flow_plain = self.block_plain = False
-        if trail_space:
-            self.block = False
-        if break_space:
-            self.flow_plain = self.block_plain = self.single = False
-        if space_break or special:
-            self.flow_plain = self.block_plain = self.single = self.block = False
-        if line_breaks:
-            self.flow_plain = self.block_plain = False
-        if flow_ind:
-            self.flow_plain = False
-        if block_ind:
-            self.block_plain = False
-
-
-_DQ_ESC = {"\0": "0", "\a": "a", "\b": "b", "\t": "t", "\n": "n", "\v": "v", "\f": "f", "\r": "r",
-           "\x1b": "e", '"': '"', "\\": "\\", "\x85": "N", "\xa0": "_", "\u2028": "L", "\u2029": "P"}
-
-
-class _YamlEmitter:
-    def __init__(self) -> None:
-        self.out: list[str] = []
-        self.column = 0
-        self.whitespace = True
-        self.open_ended = False
-        self.fresh_line = False  # a block scalar ended with its line break (go-yaml's "indention")
-
-    def put(self, s: str) -> None:
-        self.out.append(s)
-        self.column += len(s)
-
-    def newline(self) -> None:
-        self.out.append("\n")
-        self.column = 0
-        self.whitespace = True
-
-    def indent_to(self, indent: int) -> None:
-        if not self.fresh_line:
-            self.newline()
-        self.fresh_line = False
-        self.put(" " * indent)
-
-    # scalars -------------------------------------------------------------------------------------
-    def scalar(self, v: Any, indent: int, key: bool) -> None:
-        if v is None:
-            text, style = "null", "plain"
-        elif isinstance(v, bool):
-            text, style = ("true" if v else "false"), "plain"
-        elif isinstance(v, int):
-            text, style = str(v), "plain"
-        elif isinstance(v, float):
-            text = go_float(v)
-            text = {"+Inf": ".inf", "-Inf": "-.inf", "NaN": ".nan"}.get(text, text)
-            style = "plain"
-        else:
-            text = str(v)
-            if "\n" in text:
-                style = "literal"
-            elif _yaml_resolves_to_str(text):
-                style = "plain"
-            else:
-                style = "double"
-            a = _Scalar(text)
-            if key and a.multiline:
-                style = "double"
-            if style == "plain" and (not a.block_plain or (not text and key)):
-                style = "single"
-            if style == "single" and not a.single:
-                style = "double"
-            if style == "literal" and (not a.block or key):
-                style = "double"
-        if key and len(text) > 128:
-            raise Unsupported("kubectl -o yaml: long mapping key")
-        allow_breaks = not key
-        if not self.whitespace:
-            self.put(" ")
-        if style == "plain":
-            self._plain(text, indent, allow_breaks)
-        elif style == "single":
-            self._single(text, indent, allow_breaks)
-        elif style == "double":
-            self._double(text, indent, allow_breaks)
-        else:
-            self._literal(text, indent)
-        self.whitespace = False
-
-    def _plain(self, v: str, indent: int, allow_breaks: bool) -> None:
-        spaces = False
-        i = 0
-        while i < len(v):
-            c = v[i]
-            if c == " ":
-                if allow_breaks and not spaces and self.column > WIDTH and not (i + 1 < len(v) and v[i + 1] == " "):
-                    self.indent_to(indent)
-                else:
-                    self.put(c)
-                spaces = True
-            else:
-                self.put(c)
-                spaces = False
-            i += 1
-
-    def _single(self, v: str, indent: int, allow_breaks: bool) -> None:
-        self.put("'")
-        spaces = False
-        n = len(v)
-        for i, c in enumerate(v):
-            if c == " ":
-                if (allow_breaks and not spaces and self.column > WIDTH and 0 < i < n - 1
-                        and not (i + 1 < n and v[i + 1] == " ")):
-                    self.indent_to(indent)
-                else:
-                    self.put(c)
-                spaces = True
-            elif c in _BREAKS:
-                raise Unsupported("kubectl -o yaml: line break in a single-quoted scalar")
-            else:
-                self.put("''" if c == "'" else c)
-                spaces = False
-        self.put("'")
-
-    def _double(self, v: str, indent: int, allow_breaks: bool) -> None:
-        self.put('"')
-        spaces = False
-        n = len(v)
-        for i, c in enumerate(v):
-            o = ord(c)
-            if not _printable(c) or o == 0xFEFF or c in _BREAKS or c in '"\\':
-                if c in _DQ_ESC:
-                    self.put("\\" + _DQ_ESC[c])
-                elif o <= 0xFF:
-                    self.put(f"\\x{o:02X}")
-                elif o <= 0xFFFF:
-                    self.put(f"\\u{o:04X}")
-                else:
-                    self.put(f"\\U{o:08X}")
-                spaces = False
-            elif c == " ":
-                if allow_breaks and not spaces and self.column > WIDTH and 0 < i < n - 1:
-                    self.indent_to(indent)
-                    if i + 1 < n and v[i + 1] == " ":
-                        self.put("\\")
-                else:
-                    self.put(c)
-                spaces = True
-            else:
-                self.put(c)
-                spaces = False
-        self.put('"')
-
-    def _literal(self, v: str, indent: int) -> None:
-        hint = "|"
-        if v[0] in " " + _BREAKS:
-            hint += "2"
-        self.open_ended = False
-        if v[-1] not in _BREAKS:
-            hint += "-"
-        elif len(v) == 1 or v[-2] in _BREAKS:
-            hint += "+"
-            self.open_ended = True
-        self.put(hint)
-        self.newline()
-        breaks = True
-        for c in v:
-            if c in _BREAKS:
-                if c != "\n":
-                    raise Unsupported("kubectl -o yaml: non-newline line break in a literal scalar")
-                self.newline()
-                breaks = True
-            else:
-                if breaks:
-                    self.put(" " * indent)
-                    breaks = False
-                self.put(c)
-        self.fresh_line = breaks
-
-    # collections ---------------------------------------------------------------------------------
-    def node(self, v: Any, indent: int, in_seq: bool = False) -> None:
-        """Emit ``v`` as the value after a key (``key:``) or a sequence dash; ``indent`` is its block indent."""
-        if isinstance(v, dict) and v:
-            for k_i, k in enumerate(_yaml_sorted(v)):
-                if k_i > 0 or not in_seq:
-                    self.indent_to(indent)
-                self.whitespace = True
-                self.scalar(k, indent, key=True)
-                self.put(":")
-                child = v[k]
-                if isinstance(child, dict) and child:
-                    self.node(child, indent + 2)
-                elif isinstance(child, list) and child:
-                    self.node(child, indent)
-                else:
-                    self._leaf(child, indent + 2)
-        elif isinstance(v, list) and v:
-            for i_i, item in enumerate(v):
-                if i_i > 0 or not in_seq:
-                    self.indent_to(indent)
-                self.whitespace = True
-                self.put("-")
-                self.whitespace = False
-                if isinstance(item, dict | list) and item:
-                    self.put(" ")
-                    self.whitespace = True
-                    self.node(item, indent + 2, in_seq=True)
-                else:
-                    self._leaf(item, indent + 2)
-        else:
-            self._leaf(v, indent)
-
-    def _leaf(self, v: Any, indent: int) -> None:
-        if isinstance(v, dict):
-            self.put(" {}" if not self.whitespace else "{}")
-        elif isinstance(v, list):
-            self.put(" []" if not self.whitespace else "[]")
-        else:
-            self.scalar(v, indent, key=False)
-        self.whitespace = False
-
-
-def _yaml_key_less(a: str, b: str) -> bool:
-    """go-yaml v2 keyList.Less for two string keys (letters after other runes, digit runs compared numerically)."""
-    ar, br = a, b
-    for i in range(min(len(ar), len(br))):
-        if ar[i] == br[i]:
-            continue
-        al, bl = ar[i].isalpha(), br[i].isalpha()
-        if al and bl:
-            return ar[i] < br[i]
-        if al or bl:
-            return bl
-        an = bn = 0
-        if ar[i] == "0" or br[i] == "0":
-            j = i - 1
-            while j >= 0 and ar[j].isdigit():
-                if ar[j] != "0":
-                    an = bn = 1
-                    break
-                j -= 1
-        ai = i
-        while ai < len(ar) and ar[ai].isdigit():
-            an = an * 10 + int(ar[ai])
-            ai += 1
-        bi = i
-        while bi < len(br) and br[bi].isdigit():
-            bn = bn * 10 + int(br[bi])
-            bi += 1
-        if an != bn:
-            return an < bn
-        if ai != bi:
-            return ai < bi
-        return ar[i] < br[i]
-    return len(ar) < len(br)
-
-
-def _yaml_cmp(a: str, b: str) -> int:
-    return -1 if _yaml_key_less(a, b) else (1 if a != b else 0)
-
-
-def _yaml_sorted(d: dict[str, Any]) -> list[str]:
-    import functools
-
-    keys = sorted(d, key=functools.cmp_to_key(_yaml_cmp))
-    # go-yaml's order is not transitive for some digit/letter mixes (e.g. 1x < 9 < 10 < 1x): the result then
-    # depends on Go's map iteration order, so it cannot be reproduced
-    for i, a in enumerate(keys):
-        for b in keys[i + 1 :]:
-            if _yaml_key_less(b, a):
-                raise Unsupported("kubectl -o yaml: map keys without a stable go-yaml order")
-    return keys
-
-
-def _json_numbers(v: Any) -> Any:
-    """Values as they come back from json.Marshal → YAML decoding: integral floats become ints."""
-    if isinstance(v, dict):
-        return {k: _json_numbers(x) for k, x in v.items()}
-    if isinstance(v, list):
-        return [_json_numbers(x) for x in v]
-    if isinstance(v, str) and ("\x85" in v or "\ufeff" in v):
-        # raw in kubectl's JSON, then folded/stripped by the YAML decoder in JSONToYAML
-        raise Unsupported("kubectl -o yaml: string with NEL or BOM characters")
-    if isinstance(v, float):
-        from kubecis.evaluate.jsonpath import go_json_float
-
-        t = go_json_float(v)
-        return int(t) if re.fullmatch(r"-?\d+", t) else float(t)
-    return v
-
-
-def go_yaml(value: Any) -> str:
-    """kubectl -o yaml of a decoded object."""
-    e = _YamlEmitter()
-    v = _json_numbers(value)
-    if not isinstance(v, dict) or not v:
-        raise Unsupported("kubectl -o yaml of a non-object")
-    e.node(v, 0, in_seq=True)
-    if not e.fresh_line:
-        e.newline()
-    if e.open_ended:
-        e.put("...")
-        e.newline()
-    return "".join(e.out)
-
-
-_TW_ESCAPE = "\udcff"  # byte 0xff as dec() gives it: text/tabwriter's Escape
-_TW_SPECIAL = re.compile("[\t\v\n\f\udcff]")
-
-
-def go_tabwriter(text: str, minwidth: int, padding: int, remember: bool = False) -> str:
-    """Go's text/tabwriter with padchar ' ' and no flags, fed ``text`` and flushed.
-
-    ``text`` holds bytes as :func:`dec` gives them (invalid UTF-8 as surrogate escapes), so a cell's
-    ``len`` is Go's ``utf8.RuneCount``. Cells end at tab or vertical tab, lines at newline or form feed
-    (which also flushes, ending the column blocks); text between Escape bytes (0xff) is one opaque run.
-    ``remember``: the RememberWidths flag of kubectl's fork (github.com/liggitt/tabwriter), starting with no
-    remembered widths: a column block is at least as wide as the widest earlier block of the same column,
-    across flushes too.
-    """
-    out: list[str] = []
-    done: list[list[tuple[str, int]]] = []  # lines ended since the last flush
-    line: list[tuple[str, int]] = []
-    cell, width, n, esc = "", 0, 0, False
-    maxwidths: list[int] | None = [] if remember else None
-
-    def flush(last: list[tuple[str, int]]) -> None:
-        _tw_format([*done, last], minwidth, padding, out, maxwidths)
-        done.clear()
-
-    for m in _TW_SPECIAL.finditer(text):
-        i, ch = m.start(), m.group()
-        if esc:
-            if ch == _TW_ESCAPE:
-                seg = text[n : i + 1]
-                cell, width, n, esc = cell + seg, width + len(seg) - 2, i + 1, False  # Escapes are not counted
-        elif ch in "\t\v\n\f":
-            seg = text[n:i]
-            line.append((cell + seg, width + len(seg)))
-            cell, width, n = "", 0, i + 1
-            if ch in "\n\f":
-                ncells = len(line)
-                done.append(line)
-                line = []
-                if ch == "\f" or ncells == 1:  # a one-cell line cannot affect the columns that follow
-                    flush([])
-        elif ch == _TW_ESCAPE:
-            seg = text[n:i]
-            cell, width, n, esc = cell + seg, width + len(seg), i, True
-    cell += text[n:]
-    if cell:
-        # the last cell of a line never sets a column width: its width does not matter
-        line.append((cell, width))
-    flush(line)
-    return "".join(out)
-
-
-def _tw_format(lines: list[list[tuple[str, int]]], minwidth: int, padding: int, out: list[str],
-               maxwidths: list[int] | None = None) -> None:
-    """text/tabwriter's format/writeLines over buffered lines; the last one is written without a newline.
-
-    ``maxwidths``: the remembered widths of RememberWidths (updated in place), or None without the flag.
-    """
-    widths: list[int] = []
-
-    def write_lines(line0: int, line1: int) -> None:
-        for i in range(line0, line1):
-            for j, (txt, w) in enumerate(lines[i]):
-                out.append(txt)
-                if j < len(widths):
-                    out.append(" " * (widths[j] - w))
-            if i + 1 < len(lines):
-                out.append("\n")
-
-    def fmt(line0: int, line1: int) -> None:
-        column = len(widths)
-        this = line0
-        while this < line1:
-            if column >= len(lines[this]) - 1:  # no cell in this column (the last cell is not in a column)
-                this += 1
-                continue
-            write_lines(line0, this)
-            line0 = this
-            width = minwidth
-            while this < line1 and column < len(lines[this]) - 1:
-                width = max(width, lines[this][column][1] + padding)
-                this += 1
-            if maxwidths is not None:
-                if len(maxwidths) < len(widths):
-                    maxwidths.extend(widths[len(maxwidths):])
-                if len(maxwidths) == column:
-                    maxwidths.append(width)
-                elif maxwidths[column] > width:
-                    width = maxwidths[column]
-                else:
-                    maxwidths[column] = width
-            widths.append(width)
-            fmt(line0, this)
-            widths.pop()
-            line0 = this
-        write_lines(line0, line1)
-
-    fmt(0, len(lines))
+# --------------------------------------------------------------------------- printers
 
 
 def tabwrite(rows: list[list[str]], minwidth: int = 6, padding: int = 3) -> str:
@@ -618,13 +92,13 @@ class _JsonPathFailed(Exception):
 
 def _jsonpath(template: str, obj: Any) -> str:
     try:
-        nodes = jp_parse(template).nodes
-        full, err = _Executor().find_results(_floats(obj), nodes)
+        nodes = jsonpath.parse(template).nodes
+        full, err = jsonpath.Executor().find_results(_floats(obj), nodes)
         if err is not None:
             raise _JsonPathFailed(err)
         # kubectl's client-go prints a JSON null as "null" (kube-bench's older one: "<nil>")
-        return "".join(" ".join("null" if v is None else _print_one(v) for v in results) for results in full)
-    except (JsonPathError, _UnsupportedJson) as exc:
+        return "".join(" ".join("null" if v is None else jsonpath.print_value(v) for v in results) for results in full)
+    except (JsonPathError, UnsupportedValueError) as exc:
         raise _JsonPathFailed(str(exc)) from None
 
 
@@ -642,21 +116,21 @@ def _custom_columns(spec: str, objs: list[dict[str, Any]], headers: bool) -> str
             raise Unsupported("kubectl custom-columns error output")
         path = "{." + (m.group(1) or m.group(2)) + "}" if m else ""
         try:
-            cols.append((name, jp_parse(path).nodes if path else []))
+            cols.append((name, jsonpath.parse(path).nodes if path else []))
         except JsonPathError:
             raise Unsupported("kubectl custom-columns error output") from None
     rows: list[list[str]] = [[n for n, _ in cols]] if headers else []
     for obj in objs:
         row: list[str] = []
         for _, nodes in cols:
-            full, err = _Executor().find_results(obj, nodes)
+            full, err = jsonpath.Executor().find_results(obj, nodes)
             if err is not None:
                 raise Unsupported(f"kubectl custom-columns error output ({err})")
             vals: list[str] = []
             if not full or not full[0]:
                 vals.append("<none>")
             for results in full:
-                vals.extend(_go_sprint(v) for v in results)
+                vals.extend(sprint(v) for v in results)
             row.append(",".join(vals))
         rows.append(row)
     return tabwrite(rows)
@@ -980,7 +454,12 @@ def _get(ctx: Ctx, prog: str, cluster: Cluster, o: _Opts) -> int:
         if output == "json":
             ctx.write(go_json_indent(_omit_managed_fields(doc)) + "\n")
         elif output == "yaml":
-            ctx.write(go_yaml(_omit_managed_fields(doc)))
+            if not isinstance(doc, dict) or not doc:
+                raise Unsupported("kubectl -o yaml of a non-object")
+            try:
+                ctx.write(go_yaml(_omit_managed_fields(doc)))
+            except NotReproduced as exc:
+                raise Unsupported(f"kubectl -o yaml: {exc}") from None
         elif output.startswith("jsonpath="):
             try:
                 ctx.write(_jsonpath(output[len("jsonpath="):], doc))
@@ -1009,7 +488,7 @@ def _cell(prog: str, v: Any) -> str:
         m = _CELL_BREAK.search(sv)
         text = (sv[: m.start()] if m else sv).replace("\x1b", "^[")
         return text + "..." if m else text
-    text = _go_sprint(v)
+    text = sprint(v)
     if isinstance(v, dict | list) and any(c in text for c in "\f\n\r\x1b"):
         raise Unsupported(f"{prog} get: a structured Table cell holding line breaks or escapes")
     return text

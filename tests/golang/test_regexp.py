@@ -1,4 +1,4 @@
-"""RE2 → Python translation: same meaning, or a clean RegexError (spec §9.7 regex)."""
+"""RE2 → Python translation: same meaning, or a clean RegexpError (spec §9.7 regex)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kubecis.evaluate.goregex import RegexError, compile_go
+from kubecis.golang.regexp import RegexpError, compile_go
 
 
 @pytest.mark.parametrize(
@@ -46,7 +46,7 @@ def test_translation_semantics(pattern: str, text: str, matches: bool) -> None:
     ["(", "a)", "[a", r"\1", "(?=a)", "(?!a)", "(?<=a)b", "a**", "a*+", "a{1001}", r"\Z", r"\pL", "(?U)a", "\\"],
 )
 def test_rejected_like_go(pattern: str) -> None:
-    with pytest.raises(RegexError):
+    with pytest.raises(RegexpError):
         compile_go(pattern)
 
 

@@ -1,8 +1,7 @@
-"""Go formatting rules that kube-bench's output depends on.
+"""Go's fmt and strconv formatting that kube-bench's and kubectl's output depends on.
 
-kube-bench is written in Go; several strings in its reports are produced by Go's
-``%q`` verb, ``%v`` of a float64 and ``encoding/json``. These helpers reproduce
-them so our reports are byte-identical.
+Several strings in kube-bench's reports are produced by Go's ``%q`` verb and ``%v`` of a float64 or of a
+decoded value (``map[a:1]``); these reproduce them byte for byte.
 """
 
 from __future__ import annotations
@@ -10,6 +9,11 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from typing import Any
+
+from kubecis.golang.values import INVALID
+
+__all__ = ["go_float", "go_quote", "sprint"]
 
 _Q_ESCAPES = {
     "\a": "\\a",
@@ -116,28 +120,27 @@ def go_float(value: float) -> str:
     return f"{sign}{digits[:point]}.{digits[point:]}"
 
 
-_JSON_SHORT = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
-_JSON_HTML = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+def _sort_key(key: Any) -> tuple[str, Any]:
+    return (type(key).__name__, key if isinstance(key, str | int | float) else str(key))
 
 
-# What Go's encoder does not write raw (DEL is raw, as in Go).
-_JSON_ESCAPED = re.compile('["\\\\<>&\x00-\x1f\u2028\u2029\ud800-\udfff]')
-
-
-def _json_escape(m: re.Match[str]) -> str:
-    ch = m.group()
-    cp = ord(ch)
-    if ch in _JSON_SHORT:
-        return _JSON_SHORT[ch]
-    if ch in _JSON_HTML:
-        return _JSON_HTML[ch]
-    if cp < 0x20:
-        return f"\\u00{cp:02x}"
-    return "\\ufffd"  # a lone surrogate: invalid UTF-8 in Go's input
-
-
-def go_json_string(text: str) -> str:
-    """A JSON string literal exactly as Go 1.22+ ``json.Marshal`` writes it: HTML characters and U+2028/9
-    as ``\\uXXXX``; ``\\b \\f \\n \\r \\t`` short; other control characters ``\\u00xx``; invalid UTF-8
-    (lone surrogates from ``surrogateescape``) as ``\\ufffd``; all else raw UTF-8."""
-    return '"' + _JSON_ESCAPED.sub(_json_escape, text) + '"'
+def sprint(value: Any) -> str:
+    """fmt.Sprint (``%v``) of a decoded value; maps print as ``map[k:v ...]`` with sorted keys."""
+    if value is None:
+        return "<nil>"
+    if value is INVALID:
+        return "<invalid reflect.Value>"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return go_float(value)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return "[" + " ".join(sprint(v) for v in value) + "]"
+    if isinstance(value, dict):
+        keys = sorted(value, key=_sort_key)
+        return "map[" + " ".join(f"{sprint(k)}:{sprint(value[k])}" for k in keys) + "]"
+    return str(value)

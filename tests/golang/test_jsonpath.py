@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
-from kubecis.evaluate.jsonpath import check_syntax, render
-from kubecis.evaluate.yamlcompat import load_config
+from kubecis.golang.jsonpath import check_syntax, render
+from kubecis.golang.yaml import load_config
 
 
 def _json(text: str) -> Any:

@@ -35,7 +35,10 @@ from typing import Any
 
 import yaml
 
+from kubecis.golang.values import YamlMap
 from kubecis.yamllimits import MAX_DEPTH, MAX_FILE_BYTES, YamlLimitError, check_graph, value_depth_exceeds
+
+__all__ = ["Decoded", "YamlMap", "load_config", "load_json", "load_yaml", "resolve_plain"]
 
 _PLAIN_TAG = "!kubecis/go-plain"
 
@@ -56,10 +59,6 @@ _HINT_MAP = set("yYnNtTfFoO~")
 _UINT64_MAX = (1 << 64) - 1
 _INT64_MIN = -(1 << 63)
 _INT64_MAX = (1 << 63) - 1
-
-
-class YamlMap(dict[Any, Any]):
-    """A mapping decoded from YAML (Go ``map[interface{}]interface{}``)."""
 
 
 @dataclass(frozen=True, slots=True)

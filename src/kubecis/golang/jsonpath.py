@@ -14,14 +14,14 @@ two can be compared line by line.
 
 Value model (mirrors Go's reflect values over ``interface{}``):
 
-* the root is :class:`_Ptr` (kube-bench passes ``&data``), which prints with
+* the root is :class:`RootPointer` (kube-bench passes ``&data``), which prints with
   Go's ``%v`` (``map[a:1]``) rather than as JSON;
 * ``None`` is a nil interface (a JSON/YAML null): skipped by field access,
   printed as ``<nil>``;
-* :data:`_INVALID` is Go's zero ``reflect.Value`` (a null visited by ``range``),
+* :data:`~kubecis.golang.values.INVALID` is Go's zero ``reflect.Value`` (a null visited by ``range``),
   printed as ``<no value>``;
 * floats came from JSON (or YAML floats) and print like Go ``float64``;
-  :class:`~kubecis.evaluate.yamlcompat.YamlMap` cannot be JSON-encoded.
+  :class:`~kubecis.golang.values.YamlMap` cannot be JSON-encoded.
 
 Entry point: :func:`render`, which never raises.
 """
@@ -32,11 +32,24 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
-from kubecis.evaluate.yamlcompat import YamlMap
-from kubecis.gofmt import go_float, go_json_string
+from kubecis.golang.errors import JsonPathError, UnsupportedValueError
+from kubecis.golang.fmt import sprint
+from kubecis.golang.json import go_json_marshal
+from kubecis.golang.values import INVALID, go_type_name
+
+__all__ = [
+    "Executor",
+    "JsonPathError",
+    "ListNode",
+    "Rendered",
+    "RootPointer",
+    "check_syntax",
+    "parse",
+    "print_value",
+    "render",
+]
 
 # --------------------------------------------------------------------------- nodes
 
@@ -124,10 +137,6 @@ Node = (
     | UnionNode
     | IdentifierNode
 )
-
-
-class JsonPathError(Exception):
-    """A template that client-go cannot parse or execute; ``str()`` is client-go's message."""
 
 
 # --------------------------------------------------------------------------- parser
@@ -430,8 +439,8 @@ def parse(path: str) -> ListNode:
 # --------------------------------------------------------------------------- values
 
 
-class _Ptr:
-    """The root ``&data`` pointer kube-bench hands to Execute."""
+class RootPointer:
+    """The root ``&data`` pointer kube-bench hands to Execute (prints with ``%v``, not as JSON)."""
 
     __slots__ = ("value",)
 
@@ -439,47 +448,19 @@ class _Ptr:
         self.value = value
 
 
-class _InvalidValue:
-    """Go's zero reflect.Value (``reflect.ValueOf(nil)``)."""
-
-    def __repr__(self) -> str:
-        return "<invalid reflect.Value>"
-
-
-_INVALID = _InvalidValue()
-
 Result = tuple[list[Any], str | None]
 
 
 def _indirect(value: Any) -> tuple[Any, bool]:
     """template.Indirect: follow the root pointer; report nil interfaces."""
-    if isinstance(value, _Ptr):
+    if isinstance(value, RootPointer):
         value = value.value
     return value, value is None
 
 
 def _iface(value: Any) -> Any:
     """``reflect.ValueOf(v.Interface())``: a nil interface becomes the invalid Value."""
-    return _INVALID if value is None else value
-
-
-def go_type_name(value: Any) -> str:
-    """The Go type of a decoded value, for client-go's error messages."""
-    if isinstance(value, YamlMap):
-        return "map[interface {}]interface {}"
-    if isinstance(value, dict):
-        return "map[string]interface {}"
-    if isinstance(value, list):
-        return "[]interface {}"
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int):
-        return "int"
-    if isinstance(value, float):
-        return "float64"
-    if isinstance(value, str):
-        return "string"
-    return "interface {}"
+    return INVALID if value is None else value
 
 
 def _children(value: Any) -> list[Any]:
@@ -537,7 +518,7 @@ def _compare(op: str, left: Any, right: Any) -> tuple[bool, str | None]:
 # --------------------------------------------------------------------------- evaluator
 
 
-class _Executor:
+class Executor:
     """client-go's JSONPath.FindResults and walkers, with its range bookkeeping."""
 
     def __init__(self) -> None:
@@ -634,7 +615,7 @@ class _Executor:
         for raw in values:
             value, _ = _indirect(raw)
             if not isinstance(value, list):
-                return values, f"{_go_sprint(value)} is not array or slice and cannot be filtered"
+                return values, f"{sprint(value)} is not array or slice and cannot be filtered"
             for item in value:
                 lefts, err = self.eval_list([item], node.left)
                 if node.operator == "exists":
@@ -679,7 +660,7 @@ def _eval_array(values: list[Any], node: ArrayNode) -> Result:
         value, is_nil = _indirect(raw)
         if is_nil:
             continue
-        if value is _INVALID:
+        if value is INVALID:
             return values, "reflect: call of reflect.Value.Type on zero Value"
         if not isinstance(value, list):
             return values, f"{go_type_name(value)} is not array or slice"
@@ -742,83 +723,15 @@ _EXHAUSTED = object()
 # --------------------------------------------------------------------------- printing
 
 
-class _UnsupportedJson(Exception):
-    pass
-
-
-def go_json_float(value: float) -> str:
-    """encoding/json's float64 encoding: 'f' format, or 'e' outside [1e-6, 1e21), with e-07 → e-7."""
-    if value != value or value in (float("inf"), float("-inf")):
-        raise _UnsupportedJson(f"json: unsupported value: {go_float(value)}")
-    if value == 0:
-        return "-0" if str(value).startswith("-") else "0"
-    magnitude = abs(value)
-    dec = Decimal(repr(value)).normalize()
-    if magnitude < 1e-6 or magnitude >= 1e21:
-        text = f"{dec:e}"
-        mantissa, _, exp = text.partition("e")
-        sign, digits = exp[0], exp[1:]
-        if sign == "+" and len(digits) < 2:
-            digits = digits.rjust(2, "0")
-        return f"{mantissa}e{sign}{digits}"
-    return f"{dec:f}"
-
-
-def go_json_marshal(value: Any) -> str:
-    """encoding/json.Marshal of a decoded value (compact, sorted keys, HTML-escaped)."""
-    if isinstance(value, YamlMap):
-        raise _UnsupportedJson("json: unsupported type: map[interface {}]interface {}")
-    if isinstance(value, dict):
-        items = sorted(value.items(), key=lambda kv: kv[0])
-        return "{" + ",".join(f"{go_json_string(k)}:{go_json_marshal(v)}" for k, v in items) + "}"
-    if isinstance(value, list):
-        return "[" + ",".join(go_json_marshal(v) for v in value) + "]"
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return go_json_float(value)
-    return go_json_string(str(value))
-
-
-def _sort_key(key: Any) -> tuple[str, Any]:
-    return (type(key).__name__, key if isinstance(key, str | int | float) else str(key))
-
-
-def _go_sprint(value: Any) -> str:
-    """fmt.Sprint (``%v``) of a decoded value; maps print as ``map[k:v ...]`` with sorted keys."""
-    if value is None:
-        return "<nil>"
-    if value is _INVALID:
-        return "<invalid reflect.Value>"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return go_float(value)
-    if isinstance(value, str):
-        return value
-    if isinstance(value, list):
-        return "[" + " ".join(_go_sprint(v) for v in value) + "]"
-    if isinstance(value, dict):
-        keys = sorted(value, key=_sort_key)
-        return "map[" + " ".join(f"{_go_sprint(k)}:{_go_sprint(value[k])}" for k in keys) + "]"
-    return str(value)
-
-
-def _print_one(value: Any) -> str:
+def print_value(value: Any) -> str:
     """PrintResults for one value: containers as JSON, everything else through fmt.Fprint."""
     if isinstance(value, dict | list):
         return go_json_marshal(value)
-    if isinstance(value, _Ptr):
-        return _go_sprint(value.value)
-    if value is _INVALID:
+    if isinstance(value, RootPointer):
+        return sprint(value.value)
+    if value is INVALID:
         return "<no value>"
-    return _go_sprint(value)
+    return sprint(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -837,13 +750,11 @@ def render(path: str, data: Any) -> Rendered:
     """
     try:
         template = parse(path)
-        full, err = _Executor().find_results(_Ptr(data), template.nodes)
+        full, err = Executor().find_results(RootPointer(data), template.nodes)
         if err is not None:
             return Rendered(error=err)
-        return Rendered("".join(" ".join(_print_one(v) for v in results) for results in full))
-    except JsonPathError as exc:
-        return Rendered(error=str(exc))
-    except _UnsupportedJson as exc:
+        return Rendered("".join(" ".join(print_value(v) for v in results) for results in full))
+    except (JsonPathError, UnsupportedValueError) as exc:
         return Rendered(error=str(exc))
     except RecursionError:
         return Rendered(error="template or document nested too deeply")

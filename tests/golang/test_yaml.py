@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from kubecis.evaluate.yamlcompat import YamlMap, load_config, resolve_plain
+from kubecis.golang.yaml import YamlMap, load_config, resolve_plain
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ pattern goes through :func:`translate` first:
 
 Unicode classes (``\\pL``) are not translated; such a pattern is reported as
 unusable rather than matched wrongly. kube-bench panics on an invalid pattern;
-callers turn :class:`RegexError` into a check error instead.
+callers turn :class:`RegexpError` into a check error instead.
 """
 
 from __future__ import annotations
@@ -29,6 +29,10 @@ import re
 import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
+
+from kubecis.golang.errors import RegexpError
+
+__all__ = ["RegexpError", "compile_go", "translate"]
 
 _ASCII_CLASSES = {
     "d": "0-9",
@@ -58,10 +62,6 @@ _MAX_REPEAT = 1000
 _REPEAT_RE = re.compile(r"\{(\d+)(,(\d*))?\}")
 
 
-class RegexError(ValueError):
-    """A pattern Go would reject, or one this module cannot reproduce faithfully."""
-
-
 def _char_escape(cp: int) -> str:
     return f"\\U{cp:08x}" if cp > 0xFFFF else f"\\u{cp:04x}"
 
@@ -69,7 +69,7 @@ def _char_escape(cp: int) -> str:
 def _parse_escape(pat: str, i: int, in_class: bool) -> tuple[str, int]:
     """Translate the escape starting at ``pat[i] == '\\\\'``; return (python text, next index)."""
     if i + 1 >= len(pat):
-        raise RegexError("trailing backslash at end of expression")
+        raise RegexpError("trailing backslash at end of expression")
     c = pat[i + 1]
     j = i + 2
     if c in _ASCII_CLASSES:
@@ -77,7 +77,7 @@ def _parse_escape(pat: str, i: int, in_class: bool) -> tuple[str, int]:
         return (body if in_class else f"[{body}]"), j
     if c in "DSW":
         if in_class:
-            raise RegexError(f"unsupported negated class \\{c} inside brackets")
+            raise RegexpError(f"unsupported negated class \\{c} inside brackets")
         return f"[^{_ASCII_CLASSES[c.lower()]}]", j
     if c in _SIMPLE_ESCAPES:
         return "\\" + c, j
@@ -86,20 +86,20 @@ def _parse_escape(pat: str, i: int, in_class: bool) -> tuple[str, int]:
             end = pat.find("}", j)
             digits = pat[j + 1 : end] if end > 0 else ""
             if not digits or not re.fullmatch(r"[0-9A-Fa-f]+", digits) or int(digits, 16) > 0x10FFFF:
-                raise RegexError("invalid escape sequence: \\x{")
+                raise RegexpError("invalid escape sequence: \\x{")
             return _char_escape(int(digits, 16)), end + 1
         digits = pat[j : j + 2]
         if not re.fullmatch(r"[0-9A-Fa-f]{2}", digits):
-            raise RegexError("invalid escape sequence: \\x")
+            raise RegexpError("invalid escape sequence: \\x")
         return _char_escape(int(digits, 16)), j + 2
     if c.isdigit() and c.isascii():
         if c in "89":
-            raise RegexError(f"invalid escape sequence: \\{c}")
+            raise RegexpError(f"invalid escape sequence: \\{c}")
         m = re.match(r"[0-7]{1,3}", pat[i + 1 :])
         assert m is not None
         digits = m.group(0)
         if c != "0" and len(digits) == 1:
-            raise RegexError(f"invalid escape sequence: \\{c} (backreferences are not supported)")
+            raise RegexpError(f"invalid escape sequence: \\{c} (backreferences are not supported)")
         value = int(digits, 8)
         return _char_escape(value), i + 1 + len(digits)
     if not in_class and c in "AbB":
@@ -107,7 +107,7 @@ def _parse_escape(pat: str, i: int, in_class: bool) -> tuple[str, int]:
     if not in_class and c == "z":
         return "\\Z", j
     if (c.isascii() and c.isalnum()) or c == "_":
-        raise RegexError(f"invalid escape sequence: \\{c}")
+        raise RegexpError(f"invalid escape sequence: \\{c}")
     # Escaped punctuation (or any non-ASCII rune) is that literal character.
     return re.escape(c), j
 
@@ -122,7 +122,7 @@ def _parse_class(pat: str, i: int) -> tuple[str, int]:
     first = True
     while True:
         if j >= len(pat):
-            raise RegexError("missing closing ]")
+            raise RegexpError("missing closing ]")
         c = pat[j]
         if c == "]" and not first:
             out.append("]")
@@ -134,7 +134,7 @@ def _parse_class(pat: str, i: int) -> tuple[str, int]:
             negated = name.startswith("^")
             if end > 0 and name.lstrip("^") in _POSIX:
                 if negated:
-                    raise RegexError(f"unsupported negated POSIX class [:{name}:]")
+                    raise RegexpError(f"unsupported negated POSIX class [:{name}:]")
                 out.append(_POSIX[name])
                 j = end + 2
                 continue
@@ -154,7 +154,7 @@ def _check_repeat(pat: str, i: int) -> int:
     lo = int(m.group(1))
     hi = m.group(3)
     if lo > _MAX_REPEAT or (hi not in (None, "") and (int(hi) > _MAX_REPEAT or int(hi) < lo)):
-        raise RegexError(f"invalid repeat count: {m.group(0)}")
+        raise RegexpError(f"invalid repeat count: {m.group(0)}")
     return m.end() - i
 
 
@@ -184,7 +184,7 @@ def translate(pattern: str) -> str:
             i = _open_group(pattern, i, out, stack)
         elif c == ")":
             if len(stack) == 1:
-                raise RegexError("unexpected )")
+                raise RegexpError("unexpected )")
             out.append(")" * (len(stack.pop().scopes) + 1))
             i += 1
         elif c == "|":
@@ -198,7 +198,7 @@ def translate(pattern: str) -> str:
             i += 1
         elif c in "*+?":
             if prev_quant and c != "?":
-                raise RegexError(f"invalid nested repetition operator: {pattern[i - 1 : i + 1]}")
+                raise RegexpError(f"invalid nested repetition operator: {pattern[i - 1 : i + 1]}")
             out.append(c)
             i += 1
             quant = c != "?" or not prev_quant
@@ -206,7 +206,7 @@ def translate(pattern: str) -> str:
             length = _check_repeat(pattern, i)
             if length:
                 if prev_quant:
-                    raise RegexError("invalid nested repetition operator")
+                    raise RegexpError("invalid nested repetition operator")
                 out.append(pattern[i : i + length])
                 i += length
                 quant = True
@@ -221,7 +221,7 @@ def translate(pattern: str) -> str:
             i += 1
         prev_quant = quant
     if len(stack) != 1:
-        raise RegexError("missing closing )")
+        raise RegexpError("missing closing )")
     out.append(")" * len(stack[0].scopes))
     return "".join(out)
 
@@ -247,9 +247,9 @@ def _open_group(pat: str, i: int, out: list[str], stack: list[_Group]) -> int:
     if m and (m.group(1) or m.group(2) is not None):
         on, off, kind = m.group(1), m.group(2) or "", m.group(3)
         if "U" in on + off:
-            raise RegexError("unsupported flag U (ungreedy)")
+            raise RegexpError("unsupported flag U (ungreedy)")
         if m.group(2) is not None and not off:
-            raise RegexError("missing flags after -")
+            raise RegexpError("missing flags after -")
         if "m" in on:
             multiline = True
         if "m" in off:
@@ -274,16 +274,16 @@ def _open_group(pat: str, i: int, out: list[str], stack: list[_Group]) -> int:
         out.append(f"(?P<{named.group(1)}>")
         stack.append(_Group(multiline=multiline))
         return i + named.end()
-    raise RegexError(f"invalid or unsupported Perl syntax: {pat[i : i + 3]}")
+    raise RegexpError(f"invalid or unsupported Perl syntax: {pat[i : i + 3]}")
 
 
 @lru_cache(maxsize=4096)
 def compile_go(pattern: str) -> re.Pattern[str]:
-    """Compile an RE2 pattern, raising :class:`RegexError` when Go or Python would reject it."""
+    """Compile an RE2 pattern, raising :class:`RegexpError` when Go or Python would reject it."""
     translated = translate(pattern)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return re.compile(translated)
     except (re.error, OverflowError, RecursionError) as exc:
-        raise RegexError(f"error parsing regexp: {exc}") from exc
+        raise RegexpError(f"error parsing regexp: {exc}") from exc
