@@ -66,7 +66,7 @@ INNER = textwrap.dedent(
     from kubecis.host.live import LiveHost
     inproc = []
     for _ in range(repeat):
-        parser._PARSED.clear()
+        parser.clear_memo()
         t = time.perf_counter()
         ex = NativeExecutor(LiveHost())
         for s in scripts:

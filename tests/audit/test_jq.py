@@ -10,10 +10,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kubecis.audit.native import _EmptyHost
-from kubecis.audit.native.interp import Ctx, Out, Shell, Stream
-from kubecis.audit.native.jq import format_number, run_jq
-from kubecis.audit.native.parser import Unsupported
+from kubecis.audit.native.errors import Unsupported
+from kubecis.audit.native.shell import Shell
+from kubecis.audit.native.static import EmptyHost
+from kubecis.audit.native.streams import Out, Stream
+from kubecis.audit.native.utilities import UTILITIES
+from kubecis.audit.native.utilities.jq import format_number, run_jq
 from tests.realtools import needs_real, real_tool
 
 JQ = real_tool("jq")
@@ -26,10 +28,10 @@ AUDIT_JQ_ARGS: list[list[str]] = _DATA["programs"]
 
 def native(inp: bytes, args: list[str]) -> tuple[bytes, int] | None:
     """(stdout+stderr, status) of the native jq; None when it declines (Unsupported)."""
-    sh = Shell(_EmptyHost(), {}, "/bin/sh")
+    sh = Shell(EmptyHost(), {}, "/bin/sh", commands=UTILITIES)
     o = Out()
     try:
-        st_ = run_jq(Ctx(sh, Stream(inp), o, o, "jq"), list(args))
+        st_ = run_jq(sh.ctx("jq", Stream(inp), o, o), list(args))
     except Unsupported:
         return None
     return bytes(o.buf), st_

@@ -19,9 +19,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kubecis.audit.native import NativeExecutor, unsupported_reason
+from kubecis.audit.native.context import AuditRun
 from kubecis.audit.native.corpus import distinct, load_corpus
-from kubecis.audit.native.interp import Out, Shell, Stream
-from kubecis.host.cluster import LiveCluster, RecordingCluster, SnapshotCluster, current_cluster
+from kubecis.audit.native.shell import Shell
+from kubecis.audit.native.streams import Out, Stream
+from kubecis.audit.native.utilities import UTILITIES
+from kubecis.host.cluster import LiveCluster, RecordingCluster, SnapshotCluster
 from kubecis.host.live import LiveHost
 from tests.audit import test_kubectl_server as _server
 from tests.audit.test_kubectl_server import FakeAPI
@@ -208,12 +211,9 @@ def test_describe_identical_but_data_order(script: str, env: dict[str, str]) -> 
 
 def _native_bytes(script: str, env: dict[str, str]) -> tuple[bytes, int]:
     """Native stdout+stderr as bytes (the executor's result text would turn invalid UTF-8 into '?')."""
-    token = current_cluster.set(LiveCluster(env))
-    try:
-        out = Out()
-        rc = Shell(LiveHost(), env, "/bin/sh").run_script(script, Stream(), out, out)
-    finally:
-        current_cluster.reset(token)
+    out = Out()
+    rc = Shell(LiveHost(), env, "/bin/sh", commands=UTILITIES, audit=AuditRun(cluster=LiveCluster(env))).run_script(
+        script, Stream(), out, out)
     return bytes(out.buf), rc
 
 
@@ -588,7 +588,7 @@ def _scc_rows(name: str, values: dict[str, str], strategies: tuple[str, str, str
 
 
 def test_oc_describe_scc_restricted_literal() -> None:
-    from kubecis.audit.native.kubectl import describe_scc
+    from kubecis.audit.native.utilities.kubectl.describe import describe_scc
 
     scc = next(o for o in _server.OBJECTS[("security.openshift.io", "securitycontextconstraints")]
                if o["metadata"]["name"] == "restricted")
@@ -602,7 +602,7 @@ def test_oc_describe_scc_restricted_literal() -> None:
 def test_oc_describe_scc_matches_real_oc_layout() -> None:
     """OpenShift's default "anyuid" SCC as a real oc 4.x printed it (a published terminal transcript, tabs shown as
     spaces to column 48, trailing blanks dropped)."""
-    from kubecis.audit.native.kubectl import describe_scc
+    from kubecis.audit.native.utilities.kubectl.describe import describe_scc
 
     anyuid = {"metadata": {"name": "anyuid"}, "priority": 10, "allowPrivilegedContainer": False,
               "allowPrivilegeEscalation": True, "users": [], "groups": ["system:cluster-admins"],
@@ -656,7 +656,7 @@ projected,secret
 
 def test_oc_describe_scc_all_fields() -> None:
     """Every field set, null list elements (Go decodes them as zero values), 64-bit ids."""
-    from kubecis.audit.native.kubectl import describe_scc
+    from kubecis.audit.native.utilities.kubectl.describe import describe_scc
 
     scc = {"metadata": {"name": "custom"}, "priority": -3, "allowPrivilegedContainer": True,
            "allowPrivilegeEscalation": False, "users": ["system:admin", None, "bob"], "groups": ["g1"],
@@ -693,7 +693,7 @@ def test_oc_describe_scc_all_fields() -> None:
     ("metadata", {"name": 5}), ("allowedFlexVolumes", [{"driver": 1}]),
 ])
 def test_oc_describe_scc_undecodable_is_declined(field: str, value: object) -> None:
-    from kubecis.audit.native.kubectl import describe_scc
+    from kubecis.audit.native.utilities.kubectl.describe import describe_scc
 
     with pytest.raises(Exception, match="does not decode into SecurityContextConstraints"):
         describe_scc({"metadata": {"name": "x"}, field: value})
@@ -701,7 +701,7 @@ def test_oc_describe_scc_undecodable_is_declined(field: str, value: object) -> N
 
 @pytest.mark.parametrize("value", ["a\tb", "a\nb", "a\vb", "a\fb"])
 def test_oc_describe_scc_tabwriter_specials_are_declined(value: str) -> None:
-    from kubecis.audit.native.kubectl import describe_scc
+    from kubecis.audit.native.utilities.kubectl.describe import describe_scc
 
     with pytest.raises(Exception, match="a value with tabs or line breaks"):
         describe_scc({"metadata": {"name": "x"}, "users": [value]})

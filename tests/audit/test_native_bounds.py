@@ -15,8 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kubecis.audit.base import AuditResult
-from kubecis.audit.native import NativeExecutor, interp, unsupported_reason
-from kubecis.audit.native.parser import MAX_SCRIPT, Unsupported, parse
+from kubecis.audit.native import NativeExecutor, bounds, unsupported_reason
+from kubecis.audit.native.errors import Unsupported
+from kubecis.audit.native.parser import MAX_SCRIPT, parse
 from kubecis.host.live import LiveHost
 from tests.fakes import FakeHost
 
@@ -128,7 +129,7 @@ def test_builtin_numbers_match_dash(script: str) -> None:
 
 
 def test_bounds_stop_bombs_with_a_reason(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(interp, "MAX_DATA", 256 << 10)  # the same code paths as 8 MiB, in less time
+    monkeypatch.setattr(bounds, "MAX_DATA", 256 << 10)  # the same code paths as 8 MiB, in less time
     ex = NativeExecutor(_host())
     cases = {
         "a=x; while :; do a=$a$a; done": "expanded word over",
@@ -139,7 +140,7 @@ def test_bounds_stop_bombs_with_a_reason(monkeypatch: pytest.MonkeyPatch) -> Non
         "s/./&&&&&&&&&&/g;s/./&&&&&&&&&&/g;s/./&&&&&&&&&&/g'": "sed pattern space over",
         "echo '\"x\"' | jq '. * 100000000000'": "jq string over",
     }
-    monkeypatch.setattr(interp, "MAX_BUFFER", 512 << 10)
+    monkeypatch.setattr(bounds, "MAX_BUFFER", 512 << 10)
     cases |= {
         "a=$(printf '%100000s' x); while :; do echo \"$a\"; done": "output over 524288 bytes",
         "printf '%100000s\\n' x | sed 'p;p;p;p;p;p;p;p'": "output over 524288 bytes",
@@ -152,14 +153,14 @@ def test_bounds_stop_bombs_with_a_reason(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_step_and_time_budgets(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(interp, "MAX_STEPS", 5000)
+    monkeypatch.setattr(bounds, "MAX_STEPS", 5000)
     ex = NativeExecutor(_host())
     loops = "for a in 1 2 3 4 5 6 7 8 9 10; do for b in 1 2 3 4 5 6 7 8 9 10; do for c in 1 2 3 4 5 6 7 8 9 10; " \
             "do for d in 1 2 3 4 5 6 7 8 9 10; do :; done; done; done; done"
     assert ex.run(loops).not_run.endswith("more than 5000 commands executed")
     assert ex.run("for a in 1 2 3; do :; done; echo ok").output == "ok\n"  # a fresh budget per audit
-    monkeypatch.setattr(interp, "MAX_STEPS", 10**9)
-    monkeypatch.setattr(interp, "MAX_SECONDS", 0.2)
+    monkeypatch.setattr(bounds, "MAX_STEPS", 10**9)
+    monkeypatch.setattr(bounds, "MAX_SECONDS", 0.2)
     start = time.monotonic()
     res = ex.run("while :; do while :; do :; done; done")
     assert res.not_run.endswith("ran longer than 0.2 s") or "loop did not terminate" in res.not_run
@@ -173,7 +174,7 @@ def test_timeout_is_per_executor() -> None:
 
 
 def test_jq_range_counts_as_work(monkeypatch: pytest.MonkeyPatch) -> None:
-    from kubecis.audit.native import jq
+    from kubecis.audit.native.utilities.jq import ops as jq
 
     monkeypatch.setattr(jq, "MAX_STEPS", 100_000)
     assert NativeExecutor(_host()).run("echo 1 | jq '[range(1000)] | length'").output == "1000\n"
@@ -240,9 +241,9 @@ _SHELL_CHARS = st.sampled_from([*"ab $(){}[]|&;<>'\"\\`\n\t=*?!#-0129~%:,.", "((
 @given(st.one_of(_script(), st.lists(_SHELL_CHARS, max_size=40).map("".join)))
 def test_fuzz_hostile_scripts(script: str) -> None:
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(interp, "MAX_STEPS", 20_000)
-        mp.setattr(interp, "MAX_SECONDS", 2.0)
-        mp.setattr(interp, "MAX_BUFFER", 16 << 20)
+        mp.setattr(bounds, "MAX_STEPS", 20_000)
+        mp.setattr(bounds, "MAX_SECONDS", 2.0)
+        mp.setattr(bounds, "MAX_BUFFER", 16 << 20)
         start = time.monotonic()
         tracemalloc.start()
         try:

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from kubecis.audit.native import NativeExecutor
+from kubecis.audit.native.utilities.kubectl.resources import RESTMapper
 from kubecis.errors import HostError
 from kubecis.host.cluster import (
     ClusterUnreachable,
-    Discovery,
     LiveCluster,
     NoCluster,
     RecordingCluster,
@@ -110,7 +110,7 @@ def test_no_cluster_refuses() -> None:
 
 
 def test_discovery_resolution(fake_api: FakeAPI) -> None:
-    d = Discovery(LiveCluster(fake_api.env()))
+    d = RESTMapper(LiveCluster(fake_api.env()))
     for arg, want in [("pods", "pods"), ("pod", "pods"), ("po", "pods"), ("cm", "configmaps"),
                       ("sa", "serviceaccounts"), ("scc", "securitycontextconstraints"),
                       ("clusterrolebindings", "clusterrolebindings"),

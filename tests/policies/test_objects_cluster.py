@@ -14,7 +14,8 @@ import pytest
 
 from kubecis.audit.native import NativeExecutor
 from kubecis.audit.native.corpus import load_corpus
-from kubecis.host.cluster import Discovery, NotNative
+from kubecis.audit.native.utilities.kubectl.resources import RESTMapper
+from kubecis.host.cluster import NotNative
 from kubecis.host.live import LiveHost
 from kubecis.policies.objects import ObjectsCluster, ObjectStore, plural
 from tests.shared import CFG
@@ -79,7 +80,7 @@ def test_discovery_serves_builtins_and_dumped_kinds() -> None:
     objs = [crd, {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w", "namespace": "a"}},
             {"apiVersion": "acme.io/v2", "kind": "Policy", "metadata": {"name": "p"}}]
     c = ObjectsCluster(ObjectStore.from_objects(objs))
-    d = Discovery(c)
+    d = RESTMapper(c)
     wd = d.resolve("wd")
     assert wd is not None and (wd.group, wd.version, wd.name, wd.namespaced) == ("example.com", "v1", "widgets", True)
     pol = d.resolve("policies.acme.io")

@@ -84,12 +84,12 @@ def test_an_exception_in_evaluation_is_caught_too(monkeypatch: pytest.MonkeyPatc
 
 
 def test_native_executor_reports_a_bug_as_not_run(monkeypatch: pytest.MonkeyPatch) -> None:
-    from kubecis.audit.native import commands
+    from kubecis.audit.native import utilities
 
     def u_broken(ctx: object, args: list[str]) -> int:
         raise TypeError("unsupported operand")
 
-    monkeypatch.setitem(commands.UTILITIES, "cat", u_broken)
+    monkeypatch.setitem(utilities.UTILITIES, "cat", u_broken)
     res = NativeExecutor(FakeHost()).run("cat /etc/x")
     assert res.not_run == "internal error in audit: TypeError: unsupported operand"
     r = run_check(_check("1.1", "cat /etc/x"), NativeExecutor(FakeHost()))
@@ -97,12 +97,12 @@ def test_native_executor_reports_a_bug_as_not_run(monkeypatch: pytest.MonkeyPatc
 
 
 def test_native_executor_lets_interrupts_through(monkeypatch: pytest.MonkeyPatch) -> None:
-    from kubecis.audit.native import commands
+    from kubecis.audit.native import utilities
 
     def u_interrupted(ctx: object, args: list[str]) -> int:
         raise KeyboardInterrupt
 
-    monkeypatch.setitem(commands.UTILITIES, "cat", u_interrupted)
+    monkeypatch.setitem(utilities.UTILITIES, "cat", u_interrupted)
     with pytest.raises(KeyboardInterrupt):
         NativeExecutor(FakeHost()).run("cat /etc/x")
 

@@ -21,8 +21,7 @@ Implementations:
   ``["api", ...``). Secret data, tokens, passwords and private keys in
   responses are replaced with ``REDACTED-BY-KUBECIS`` before they are stored.
 
-:class:`Discovery` maps what a user types (``pods``, ``po``, ``cm``, ``scc``,
-``kubeapiservers.operator.openshift.io``, ``deploy.v1.apps``) to API resources.
+:class:`APIDiscovery` lists the API resources a cluster serves (legacy discovery, as client-go reads it).
 """
 
 from __future__ import annotations
@@ -33,7 +32,6 @@ import json
 import urllib.parse
 import weakref
 from collections.abc import Mapping, Sequence
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -44,17 +42,16 @@ from kubecis.host.redact import MARKER
 
 __all__ = [
     "MARKER",
+    "APIDiscovery",
     "APIResource",
     "Cluster",
     "ClusterUnreachable",
-    "Discovery",
     "EmptyCluster",
     "LiveCluster",
     "NoCluster",
     "NotNative",
     "RecordingCluster",
     "SnapshotCluster",
-    "current_cluster",
     "redact_api_body",
 ]
 
@@ -86,10 +83,6 @@ class Cluster(Protocol):
         self, path: str, body: bytes, impersonate: str | None = None, groups: Sequence[str] = ()
     ) -> tuple[int, bytes]: ...
 
-
-#: The cluster the native kubectl/oc of the audit being run talks to (set by NativeExecutor.run;
-#: None: kubectl with no configuration).
-current_cluster: ContextVar[Cluster | None] = ContextVar("kubecis_current_cluster", default=None)
 
 # --------------------------------------------------------------------------- live
 
@@ -343,8 +336,12 @@ def _api_resource(group: str, version: str, r: Any) -> APIResource | None:
     )
 
 
-class Discovery:
-    """The API resources a cluster serves, in kubectl's resolution order (legacy discovery)."""
+class APIDiscovery:
+    """The API resources a cluster serves, as legacy discovery lists them (cached per cluster object).
+
+    Mapping what a user types to a resource is kubectl's business (its RESTMapper lives in
+    :mod:`kubecis.audit.native.utilities.kubectl.resources`).
+    """
 
     def __init__(self, cluster: Cluster) -> None:
         self.cluster = cluster
@@ -445,41 +442,3 @@ class Discovery:
                         continue
                     chosen[(group, r.name)] = r
         return list(chosen.values()), failed
-
-    def resolve(self, arg: str) -> APIResource | None:
-        """kubectl's RESTMapper for one resource argument (``name``, ``name.group`` or ``name.version.group``)."""
-        arg = arg.lower()
-        res = self.resources()
-        cands: list[tuple[str, str | None, str | None]] = [(arg, None, None)]
-        if "." in arg:
-            n, _, rest = arg.partition(".")
-            if "." in rest:
-                v, _, g = rest.partition(".")
-                cands.insert(0, (n, v, g))
-            cands.insert(1 if len(cands) > 1 else 0, (n, None, rest))
-        for name, version, group in cands:
-            for how in range(3):
-                for r in res:
-                    if group is not None and r.group != group:
-                        continue
-                    if version is not None and r.version != version:
-                        continue
-                    if how == 0 and r.name == name:
-                        return r
-                    if how == 1 and (r.singular == name or (not r.singular and r.kind.lower() == name)):
-                        return r
-                    if how == 2 and name in r.short_names:
-                        return r
-        return None
-
-    def category(self, name: str) -> list[APIResource]:
-        """Resources in a category (``all``), first version of each group/resource only."""
-        seen: set[tuple[str, str]] = set()
-        out: list[APIResource] = []
-        for r in self.resources():
-            if name in r.categories and (r.group, r.name) not in seen:
-                seen.add((r.group, r.name))
-                out.append(r)
-        return out
-
-

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 from kubecis.errors import HostError
 from kubecis.host.base import NotInSnapshot
-from kubecis.host.cluster import Cluster, ClusterUnreachable, Discovery
+from kubecis.host.cluster import APIDiscovery, Cluster, ClusterUnreachable
 from kubecis.policies.objects import ALWAYS_PRESENT, ObjectsCluster, ObjectStore
 from kubecis.policies.project import project
 
@@ -162,7 +162,7 @@ class ClusterSource:
 
     def namespaced_in(self, namespace: str) -> Iterator[dict[str, Any]]:
         try:
-            resources, failed = Discovery(self.cluster).preferred()
+            resources, failed = APIDiscovery(self.cluster).preferred()
         except ClusterUnreachable as exc:
             raise Undecided(f"the cluster API at {exc.host} is not reachable") from None
         except NotInSnapshot as exc:

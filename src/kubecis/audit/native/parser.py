@@ -6,161 +6,34 @@ Produces a small AST. Anything outside the subset raises :class:`Unsupported`
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+from kubecis.audit.native.errors import DashSyntaxError, ShellSyntaxError, Unsupported
+from kubecis.audit.native.syntax import (
+    AndOr,
+    Arith,
+    Case,
+    CmdSub,
+    Compound,
+    For,
+    FuncDef,
+    Group,
+    If,
+    Lit,
+    Node,
+    Param,
+    Part,
+    Pipeline,
+    Redir,
+    Seq,
+    Simple,
+    SyntaxErr,
+    While,
+    Word,
+)
 
-class Unsupported(Exception):
-    """The script uses a construct the native executor does not implement."""
+__all__ = ["MAX_SCRIPT", "Parser", "clear_memo", "parse", "parse_uncached"]
 
-
-class Irreproducible(Unsupported):
-    """A supported construct met a fact whose output cannot be reproduced exactly (e.g. a tool's error lines
-    carrying a thread id). Declined at run time; static coverage counts the construct as supported."""
-
-
-class ShellSyntaxError(Unsupported):
-    pass
-
-
-class DashSyntaxError(ShellSyntaxError):
-    """A syntax error whose dash message we reproduce (``Syntax error: "(" unexpected``)."""
-
-    def __init__(self, msg: str, line: int) -> None:
-        super().__init__(msg)
-        self.msg = msg
-        self.line = line
-
-
-# --- AST ---------------------------------------------------------------------
-
-
-@dataclass
-class Lit:
-    text: str
-    quoted: bool
-
-
-@dataclass
-class Param:
-    name: str
-    op: str = ""  # "", ":-", "-", ":=", "=", ":+", "+", "#" (length), "%", "%%", "#", "##", "bad"
-    arg: Word | None = None
-    quoted: bool = False
-
-
-@dataclass
-class Arith:
-    """``$((expr))``: the expression text is expanded (like a double-quoted word), then evaluated."""
-
-    word: Word
-    quoted: bool = False
-
-
-@dataclass
-class CmdSub:
-    body: Node
-    quoted: bool = False
-
-
-Part = Lit | Param | CmdSub | Arith
-
-
-@dataclass
-class Word:
-    parts: list[Part] = field(default_factory=list)
-
-    def literal(self) -> str | None:
-        """The text if the word is one unquoted literal (reserved-word check), else None."""
-        if len(self.parts) == 1 and isinstance(self.parts[0], Lit) and not self.parts[0].quoted:
-            return self.parts[0].text
-        return None
-
-
-@dataclass
-class Redir:
-    fd: int
-    op: str  # > >> < >& <&
-    target: Word
-
-
-@dataclass
-class Simple:
-    assigns: list[tuple[str, Word]]
-    words: list[Word]
-    redirs: list[Redir]
-    line: int
-
-
-@dataclass
-class Pipeline:
-    cmds: list[Node]
-    negate: bool = False
-
-
-@dataclass
-class AndOr:
-    first: Node
-    rest: list[tuple[str, Node]]
-
-
-@dataclass
-class Seq:
-    items: list[Node]
-
-
-@dataclass
-class If:
-    clauses: list[tuple[Node, Node]]
-    els: Node | None
-
-
-@dataclass
-class For:
-    var: str
-    words: list[Word] | None
-    body: Node
-
-
-@dataclass
-class While:
-    cond: Node
-    body: Node
-    until: bool
-
-
-@dataclass
-class Group:
-    body: Node
-    subshell: bool
-
-
-@dataclass
-class Compound:
-    cmd: Node
-    redirs: list[Redir]
-
-
-@dataclass
-class FuncDef:
-    name: str
-    body: Node
-
-
-@dataclass
-class Case:
-    word: Word
-    clauses: list[tuple[list[Word], Node]]
-
-
-@dataclass
-class SyntaxErr:
-    """dash parses and runs one top-level command at a time: commands before a syntax error still run."""
-
-    msg: str
-    line: int
-
-
-Node = Simple | Pipeline | AndOr | Seq | If | For | While | Group | Compound | FuncDef | Case | SyntaxErr
 
 RESERVED = {"if", "then", "elif", "else", "fi", "for", "in", "do", "done", "while", "until", "{", "}", "!",
             "case", "esac"}
@@ -812,6 +685,11 @@ _PARSED: dict[str, Node] = {}
 _PARSED_MAX = 4096
 _MEMO_SCRIPT_MAX = 16 * 1024  # longer scripts are parsed every time (the memo stays small)
 MAX_SCRIPT = 64 * 1024  # an audit script longer than this is not run natively (kube-bench's are under 2 KiB)
+
+
+def clear_memo() -> None:
+    """Forget every memoised parse (benchmarks measure cold parsing)."""
+    _PARSED.clear()
 
 
 def parse(script: str) -> Node:

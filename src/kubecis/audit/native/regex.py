@@ -5,6 +5,10 @@ from __future__ import annotations
 import functools
 import re
 
+from kubecis.errors import ToolError
+
+__all__ = ["PosixRegexError", "compile_posix", "glob_to_regex", "has_glob", "posix_to_python"]
+
 _CLASSES = {
     "alpha": "A-Za-z",
     "digit": "0-9",
@@ -21,7 +25,7 @@ _CLASSES = {
 }
 
 
-class RegexError(Exception):
+class PosixRegexError(ToolError):
     pass
 
 
@@ -38,7 +42,7 @@ def _bracket(p: str, i: int) -> tuple[str, int]:
     first = True
     while True:
         if j >= len(p):
-            raise RegexError("unbalanced [")
+            raise PosixRegexError("unbalanced [")
         c = p[j]
         if c == "]" and not first:
             j += 1
@@ -48,11 +52,11 @@ def _bracket(p: str, i: int) -> tuple[str, int]:
             kind = p[j + 1]
             end = p.find(kind + "]", j + 2)
             if end < 0:
-                raise RegexError("unbalanced [")
+                raise PosixRegexError("unbalanced [")
             name = p[j + 2 : end]
             if kind == ":":
                 if name not in _CLASSES:
-                    raise RegexError("invalid character class")
+                    raise PosixRegexError("invalid character class")
                 items.append(_CLASSES[name])
             else:
                 items.append(re.escape(name))
@@ -61,7 +65,7 @@ def _bracket(p: str, i: int) -> tuple[str, int]:
         if j + 2 < len(p) and p[j + 1] == "-" and p[j + 2] != "]":
             lo, hi = c, p[j + 2]
             if ord(lo) > ord(hi):
-                raise RegexError("invalid range end")
+                raise PosixRegexError("invalid range end")
             items.append(f"{re.escape(lo)}-{re.escape(hi)}")
             j += 3
             continue
@@ -83,7 +87,7 @@ def posix_to_python(p: str, extended: bool) -> str:
         at_start = False
         if c == "\\":
             if i + 1 >= n:
-                raise RegexError("trailing backslash")
+                raise PosixRegexError("trailing backslash")
             d = p[i + 1]
             i += 2
             if not extended and d in "(){}|+?":
@@ -93,7 +97,7 @@ def posix_to_python(p: str, extended: bool) -> str:
                     at_start = True
                 elif d == ")":
                     if depth == 0:
-                        raise RegexError("unmatched ) or \\)")
+                        raise PosixRegexError("unmatched ) or \\)")
                     depth -= 1
                     out.append(")")
                 elif d == "|":
@@ -102,10 +106,10 @@ def posix_to_python(p: str, extended: bool) -> str:
                 elif d == "{":
                     end = p.find("\\}", i)
                     if end < 0:
-                        raise RegexError("unmatched \\{")
+                        raise PosixRegexError("unmatched \\{")
                     body = p[i:end]
                     if not re.fullmatch(r"[0-9]*(,[0-9]*)?", body) or not body:
-                        raise RegexError("invalid content of \\{\\}")
+                        raise PosixRegexError("invalid content of \\{\\}")
                     _check_interval(body)
                     out.append("{" + (body if not body.startswith(",") else "0" + body) + "}")
                     i = end + 2
@@ -178,7 +182,7 @@ def posix_to_python(p: str, extended: bool) -> str:
         else:
             out.append(re.escape(c))
     if depth:
-        raise RegexError("unmatched ( or \\(")
+        raise PosixRegexError("unmatched ( or \\(")
     return "".join(out)
 
 
@@ -190,9 +194,9 @@ def _check_interval(body: str) -> None:
     lo_s, _, hi_s = body.partition(",")
     counts = [c for c in (lo_s, hi_s) if c]
     if any(len(c.lstrip("0")) > 5 or int(c) > RE_DUP_MAX for c in counts):
-        raise RegexError("regular expression too big")
+        raise PosixRegexError("regular expression too big")
     if lo_s and hi_s and int(lo_s) > int(hi_s):
-        raise RegexError("invalid content of \\{\\}")
+        raise PosixRegexError("invalid content of \\{\\}")
 
 
 @functools.lru_cache(maxsize=1024)
@@ -201,7 +205,7 @@ def compile_posix(p: str, extended: bool, icase: bool = False) -> re.Pattern[str
     try:
         return re.compile(posix_to_python(p, extended), (re.IGNORECASE if icase else 0) | re.ASCII)
     except (re.error, OverflowError, RecursionError) as exc:  # Python's own bounds on a pattern
-        raise RegexError(str(exc)) from None
+        raise PosixRegexError(str(exc)) from None
 
 
 def glob_to_regex(segments: list[tuple[str, bool]], period: bool = False) -> str:
@@ -234,7 +238,7 @@ def glob_to_regex(segments: list[tuple[str, bool]], period: bool = False) -> str
                         body = body[1:]
                     try:
                         br, _ = _bracket("[" + body + "]", 0)
-                    except RegexError:
+                    except PosixRegexError:
                         out.append("\\[")
                         i += 1
                         continue

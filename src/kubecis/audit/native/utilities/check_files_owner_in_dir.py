@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import posixpath
 
-from kubecis.audit.native.interp import Ctx
-from kubecis.audit.native.parser import Unsupported
+from kubecis.audit.native.context import Ctx
+from kubecis.audit.native.errors import Unsupported
+from kubecis.audit.native.utilities.stat import stat_format
+
+__all__ = ["u_check_files_owner_in_dir"]
 
 _OWNER_OK = "root:root"
 _ETCD_PREFIX = "kube-etcd-"
@@ -19,13 +22,11 @@ _UNSAFE = frozenset(" \t\n*?[")  # the script word-splits and globs these unquot
 
 def _owner(ctx: Ctx, path: str) -> str | None:
     """``stat -c %U:%G PATH`` (no -L: a symlink's own owner); None where stat would fail."""
-    from kubecis.audit.native.commands import _stat_format  # commands registers this module's utilities
-
     try:
         st = ctx.host.stat(ctx.path(path), follow_symlinks=False)
     except OSError:
         return None
-    return _stat_format(ctx, "%U:%G", path, st)
+    return stat_format(ctx, "%U:%G", path, st)
 
 
 def u_check_files_owner_in_dir(ctx: Ctx, args: list[str]) -> int:

@@ -14,8 +14,8 @@ import base64
 import binascii
 import re
 
-from kubecis.audit.native.interp import Ctx
-from kubecis.audit.native.parser import Irreproducible, Unsupported
+from kubecis.audit.native.context import Ctx
+from kubecis.audit.native.errors import Irreproducible, Unsupported
 
 # OID (dotted) → OpenSSL short name, for the attribute types certificates carry.
 _SHORT_NAMES = {

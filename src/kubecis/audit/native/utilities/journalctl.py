@@ -16,8 +16,8 @@ import re
 import zoneinfo
 from collections.abc import Callable
 
-from kubecis.audit.native.interp import Ctx
-from kubecis.audit.native.parser import Unsupported
+from kubecis.audit.native.context import Ctx
+from kubecis.audit.native.errors import Unsupported
 from kubecis.host.journal import JournalEntry, JournalQuery, JournalUnsupported, query
 
 __all__ = ["u_journalctl"]
@@ -159,7 +159,7 @@ def _format_bytes(n: int) -> str:
 
 def _env(ctx: Ctx, name: str) -> str | None:
     """An environment variable journalctl would see: the shell's export, else the audit process's."""
-    env = ctx.shell.child_env()
+    env = ctx.environ()
     return env[name] if name in env else ctx.host.getenv(name)
 
 

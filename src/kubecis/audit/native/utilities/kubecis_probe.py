@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from kubecis.audit.base import AuditUndecided
-from kubecis.audit.native.interp import Ctx, dry_run, enc
-from kubecis.audit.native.parser import Unsupported
-from kubecis.host.cluster import current_cluster
+from kubecis.audit.native.context import Ctx
+from kubecis.audit.native.errors import Unsupported
+from kubecis.audit.native.streams import enc
 
 __all__ = ["u_kubecis"]
 
@@ -18,13 +18,13 @@ def u_kubecis(ctx: Ctx, args: list[str]) -> int:
     if len(args) < 2 or args[1].startswith("-"):
         raise Unsupported("kubecis probe without a probe name")
     name, rest = args[1], args[2:]
-    if dry_run.get():  # static coverage: a well-formed probe call is supported; nothing is evaluated
+    if ctx.audit.dry_run:  # static coverage: a well-formed probe call is supported; nothing is evaluated
         bad = check_usage(name, rest)
         if bad is not None:
             ctx.err.write(enc(f"kubecis: error: {bad}\n"))
             return USAGE
         return DECIDED
-    res = run_probe(name, rest, ProbeContext(host=ctx.host, cluster=current_cluster.get(), env=ctx.shell.child_env()))
+    res = run_probe(name, rest, ProbeContext(host=ctx.host, cluster=ctx.audit.cluster, env=ctx.environ()))
     if res.status == DECIDED:
         ctx.write(res.output)
         return DECIDED

@@ -1,15 +1,27 @@
-"""The interpreter: runs a parsed script over a Host, with dash-compatible builtins."""
+"""The shell core: runs a parsed script over a Host, with dash's builtins and a table of utilities.
+
+:class:`Shell` is given its command table (name -> :class:`~kubecis.audit.native.context.Utility`) and the
+audit's state (:class:`~kubecis.audit.native.context.AuditRun`); it never imports the utilities, and a
+utility only sees the :class:`~kubecis.audit.native.context.Ctx` the shell builds for it.
+"""
 
 from __future__ import annotations
 
 import posixpath
 import re
 import stat as _stat
-import time
-from collections.abc import Callable
-from contextvars import ContextVar
+from collections.abc import Mapping
 
-from kubecis.audit.native.parser import (
+from kubecis.audit.native.arith import ArithError, eval_arith
+from kubecis.audit.native.bounds import check_size
+from kubecis.audit.native.builtins import BUILTINS, DASH_BUILTINS
+from kubecis.audit.native.context import AuditRun, Ctx, Utility
+from kubecis.audit.native.errors import Irreproducible, Unsupported
+from kubecis.audit.native.flow import ExitShell, LoopControl, ReturnFunc
+from kubecis.audit.native.parser import parse
+from kubecis.audit.native.regex import glob_to_regex, has_glob
+from kubecis.audit.native.streams import Out, Stream, dec, enc
+from kubecis.audit.native.syntax import (
     AndOr,
     Arith,
     Case,
@@ -19,7 +31,6 @@ from kubecis.audit.native.parser import (
     FuncDef,
     Group,
     If,
-    Irreproducible,
     Lit,
     Node,
     Param,
@@ -28,186 +39,20 @@ from kubecis.audit.native.parser import (
     Seq,
     Simple,
     SyntaxErr,
-    Unsupported,
     While,
     Word,
-    parse,
 )
-from kubecis.audit.native.regex import glob_to_regex, has_glob
 from kubecis.host.base import Host, NotInSnapshot
 
-__all__ = ["Budget", "Ctx", "LimitExceeded", "NotInSnapshot", "Out", "Shell", "Stream", "TextSink", "unavailable"]
+__all__ = ["STD_DIRS", "Shell"]
 
 MAX_DEPTH = 20
-# Bounds on one audit, whatever the script or the data it reads (hostile input stays bounded work):
-MAX_DATA = 8 * 1024 * 1024  # characters in one value the script builds: an expanded word, a variable, a field...
-MAX_BUFFER = 256 * 1024 * 1024  # bytes in one pipe or output buffer (host data flows through: a node's journal)
-MAX_STEPS = 500_000  # commands executed, loop iterations included
-MAX_SECONDS = 30.0  # wall time (the shell executor's timeout)
 _SPACE = re.compile(r"\s")  # str.isspace's characters
 # Variables dash sets itself rather than taking from its environment.
 _SHELL_OWN = frozenset({"IFS", "PPID", "PS1", "PS2", "PS4", "OPTIND", "PWD", "OLDPWD", "LINENO"})
 
-# True while static coverage dry-runs a script on an empty host (see Irreproducible).
-dry_run: ContextVar[bool] = ContextVar("kubecis_native_dry_run", default=False)
-# Facts a utility printed without being able to establish them (``stat -c %U`` of a uid whose name cannot be
-# looked up prints UNKNOWN, as GNU stat does): key → reason. The executor makes such an audit's check WARN with
-# the reasons; the output keeps the tool's own text.
-unavailable: ContextVar[dict[tuple[str, int], str] | None] = ContextVar("kubecis_native_unavailable", default=None)
-
-
-class LimitExceeded(Exception):
-    """An audit went over a bound of the interpreter (data size, commands, time): it is not evaluated."""
-
-
-class Budget:
-    """The work one audit may do: commands executed and wall time (see ``MAX_STEPS``, ``MAX_SECONDS``)."""
-
-    def __init__(self, max_steps: int | None = None, seconds: float | None = None) -> None:
-        self.steps = 0
-        self.max_steps = MAX_STEPS if max_steps is None else max_steps
-        self.seconds = MAX_SECONDS if seconds is None else seconds
-        self.deadline = time.monotonic() + self.seconds
-
-    def step(self) -> None:
-        self.steps += 1
-        if self.steps > self.max_steps:
-            raise LimitExceeded(f"more than {self.max_steps} commands executed")
-        if not self.steps & 0xFF:
-            self.check_time()
-
-    def check_time(self) -> None:
-        if time.monotonic() > self.deadline:
-            raise LimitExceeded(f"ran longer than {self.seconds:g} s")
-
-
-# The budget of the audit running in this context (set by the executor; None: unbounded, e.g. in unit tests).
-current_budget: ContextVar[Budget | None] = ContextVar("kubecis_native_budget", default=None)
-
-
-_UINT = re.compile(r"[0-9]+")
-
-
-def ascii_uint(text: str) -> int | None:
-    """``text`` as a count: ASCII decimal digits only, at most 63 bits; None otherwise.
-
-    ``str.isdigit``, ``\\d`` and ``int()`` also take other scripts' digits (``٣``, ``²``) and
-    ``int()`` refuses more than 4300 digits with a ValueError: never feed them a utility's argument.
-    """
-    if not _UINT.fullmatch(text) or len(text.lstrip("0")) > 18:
-        return None
-    return int(text)
-
-
-def check_size(n: int, what: str, limit: int | None = None) -> None:
-    """Refuse data over ``limit`` (default ``MAX_DATA``) before it is built or kept."""
-    bound = MAX_DATA if limit is None else limit
-    if n > bound:
-        raise LimitExceeded(f"{what} over {bound} bytes")
-
-
-class TextSink(list[str]):
-    """Text a utility gathers before writing it, bounded like an output buffer (``MAX_BUFFER``)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.size = 0
-
-    def append(self, text: str) -> None:
-        self.size += len(text)
-        check_size(self.size, "output", MAX_BUFFER)
-        super().append(text)
-
-
-class Out:
-    """An output file descriptor: a buffer, or /dev/null."""
-
-    def __init__(self, null: bool = False) -> None:
-        self.buf = bytearray()
-        self.null = null
-
-    def write(self, data: bytes) -> None:
-        if not self.null:
-            check_size(len(self.buf) + len(data), "output", MAX_BUFFER)
-            self.buf += data
-
-
-class Stream:
-    """An input file descriptor."""
-
-    def __init__(self, data: bytes = b"") -> None:
-        self.data = data
-        self.pos = 0
-
-    def read_all(self) -> bytes:
-        d = self.data[self.pos :]
-        self.pos = len(self.data)
-        return d
-
-    def read_line(self) -> bytes | None:
-        if self.pos >= len(self.data):
-            return None
-        end = self.data.find(b"\n", self.pos)
-        if end < 0:
-            line = self.data[self.pos :]
-            self.pos = len(self.data)
-            return line
-        line = self.data[self.pos : end + 1]
-        self.pos = end + 1
-        return line
-
-
-class ExitShell(Exception):
-    def __init__(self, status: int) -> None:
-        self.status = status
-
-
-class ReturnFunc(Exception):
-    def __init__(self, status: int) -> None:
-        self.status = status
-
-
-class LoopControl(Exception):
-    """``break``/``continue`` n: unwinds to the n-th enclosing loop."""
-
-    def __init__(self, cont: bool, n: int) -> None:
-        self.cont = cont
-        self.n = n
-
-
-def enc(s: str) -> bytes:
-    return s.encode("utf-8", "surrogateescape")
-
-
-def dec(b: bytes) -> str:
-    return b.decode("utf-8", "surrogateescape")
-
-
-Utility = Callable[["Ctx", list[str]], int]
-
-
-class Ctx:
-    """What a utility sees: the shell, host, its stdin and its stdout/stderr."""
-
-    def __init__(self, shell: Shell, stdin: Stream, out: Out, err: Out, prog: str) -> None:
-        self.shell = shell
-        self.host = shell.host
-        self.stdin = stdin
-        self.out = out
-        self.err = err
-        self.prog = prog
-
-    def write(self, s: str | bytes) -> None:
-        self.out.write(s if isinstance(s, bytes) else enc(s))
-
-    def error(self, msg: str) -> None:
-        self.err.write(enc(f"{self.prog}: {msg}\n"))
-
-    def path(self, p: str) -> str:
-        return self.shell.abspath(p)
-
-
-_STD_DIRS = {"/bin", "/usr/bin", "/sbin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin"}
+# Directories whose utilities the table stands for (``/usr/bin/grep`` is ``grep``).
+STD_DIRS = frozenset({"/bin", "/usr/bin", "/sbin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin"})
 
 
 class Shell:
@@ -219,8 +64,13 @@ class Shell:
         args: list[str] | None = None,
         cwd: str = "/",
         depth: int = 0,
+        *,
+        commands: Mapping[str, Utility],
+        audit: AuditRun | None = None,
     ) -> None:
         self.host = host
+        self.commands = commands
+        self.audit = audit if audit is not None else AuditRun()
         self.vars: dict[str, str] = dict(env)
         self.dropped: set[str] = set()  # names unset by the script: never read from the host's environment
         self.exported: set[str] = set(env)
@@ -245,7 +95,7 @@ class Shell:
         err.write(enc(f"{self.arg0}: {self.line}: {msg}\n"))
 
     def subshell(self) -> Shell:
-        sh = Shell(self.host, {}, self.arg0, self.args, self.cwd, self.depth)
+        sh = Shell(self.host, {}, self.arg0, self.args, self.cwd, self.depth, commands=self.commands, audit=self.audit)
         sh.vars = dict(self.vars)
         sh.dropped = set(self.dropped)
         sh.exported = set(self.exported)
@@ -256,6 +106,11 @@ class Shell:
         sh.errexit = self.errexit
         sh.tested = self.tested
         return sh
+
+    def nested(self, arg0: str, args: list[str]) -> Shell:
+        """A new shell started by this one (``sh -c``): the exported environment, same table and audit."""
+        return Shell(self.host, self.child_env(), arg0, args, self.cwd, self.depth + 1, commands=self.commands,
+                     audit=self.audit)
 
     def child_env(self) -> dict[str, str]:
         return {k: v for k, v in self.vars.items() if k in self.exported}
@@ -277,7 +132,7 @@ class Shell:
             return e.status
 
     def execute(self, node: Node, stdin: Stream, out: Out, err: Out) -> int:
-        budget = current_budget.get()
+        budget = self.audit.budget
         if budget is not None:
             budget.step()
         if isinstance(node, Seq):
@@ -491,41 +346,41 @@ class Shell:
                         self.vars.pop(var, None)
                     else:
                         self.vars[var] = old
-        from kubecis.audit.native.builtins import BUILTINS
-
         if name in BUILTINS:
             return BUILTINS[name](self, argv, fin, fout, ferr)
         return self.run_utility(argv, fin, fout, ferr)
 
     def run_utility(self, argv: list[str], stdin: Stream, out: Out, err: Out) -> int:
-        from kubecis.audit.native.commands import UTILITIES
-
+        """Run ``argv[0]`` from the command table (never a builtin or function: ``xargs``/``find -exec`` too)."""
         name = argv[0]
         if _SPACE.search(name):
             self.diag(f"{name}: not found", err)
             return 127
-        from kubecis.audit.native.builtins import DASH_BUILTINS
-
         base = name
         if "/" in name:
             d, base = posixpath.split(name)
-            if d not in _STD_DIRS:
+            if d not in STD_DIRS:
                 if self._on_path(name):
                     raise Unsupported(f"command {name}")
                 self.diag(f"{name}: not found", err)
                 return 127
-        fn = UTILITIES.get(base)
+        fn = self.commands.get(base)
         if fn is None:
             if name in DASH_BUILTINS or self._on_path(name):
                 raise Unsupported(f"command {base}")
             self.diag(f"{name}: not found", err)
             return 127
         try:
-            return fn(Ctx(self, stdin, out, err, name), argv[1:])
+            return fn(self.ctx(name, stdin, out, err), argv[1:])
         except Irreproducible:
-            if dry_run.get():  # static coverage: the construct is supported; go on as if it failed
+            if self.audit.dry_run:  # static coverage: the construct is supported; go on as if it failed
                 return 1
             raise
+
+    def ctx(self, prog: str, stdin: Stream, out: Out, err: Out) -> Ctx:
+        """What a utility started by this shell as ``prog`` sees."""
+        return Ctx(host=self.host, stdin=stdin, out=out, err=err, prog=prog, cwd=self.cwd, audit=self.audit,
+                   env=self.env_value, environ=self.child_env, run=self.run_utility)
 
     def _on_path(self, name: str) -> bool:
         """Whether dash would find ``name`` (an existing file; we cannot run it, so the caller declines)."""
@@ -611,7 +466,7 @@ class Shell:
         segs = self.expand_pattern(p.arg, err) if p.arg is not None else []
         rx = re.compile(glob_to_regex(segs), re.DOTALL)
         n = len(v)
-        budget = current_budget.get()
+        budget = self.audit.budget
         if p.op in ("#", "##"):
             ends = range(n + 1) if p.op == "#" else range(n, -1, -1)
             for k in ends:
@@ -646,8 +501,6 @@ class Shell:
         return self.arith(part, err)
 
     def arith(self, part: Arith, err: Out) -> str:
-        from kubecis.audit.native.builtins import ArithError, eval_arith
-
         text = self.expand_nosplit(part.word, err)
         try:
             return str(eval_arith(text, self.vars))
