@@ -17,8 +17,9 @@ audit error becomes the WARN reason of one check; a tool error is text an emulat
     │   ├── NeedsPlugin            a kubeconfig that runs a credential plugin (host.kubeapi)
     │   ├── NotNative              what a native client does not do          (host.cluster)
     │   ├── ApiError               an API request failed                     (cluster.api)
-    │   └── ObjectsError           an object dump that cannot be used        (policies.load)
-    ├── DataError                  input data refused: malformed, or over a bound
+    │   ├── ObjectsError           an object dump that cannot be used        (policies.load)
+    │   └── UnsafeDirError         a cache directory others could write to   (privdir; also an OSError)
+    ├── DataError                  input data refused: malformed, or over a bound (also ValueErrors)
     │   ├── YamlLimitError         YAML over a bound                         (yamllimits)
     │   ├── PayloadError           a node payload that cannot be used        (cluster.payload)
     │   └── SelectorError          a label selector that cannot be parsed    (policies.selectors)
@@ -35,7 +36,7 @@ audit error becomes the WARN reason of one check; a tool error is text an emulat
     │   └── ProbeUsageError        bad arguments to a probe                  (probes)
     ├── AuditError                 an audit is not evaluated: its check is WARN with the message
     │   ├── AuditUndecided         an in-process audit cannot decide         (audit.base)
-    │   │   └── Undecided          a policies probe without the objects      (policies.source)
+    │   ├── Undecided              a policies probe without the objects      (policies.source)
     │   ├── LimitExceeded          over a bound of the native interpreter    (audit.native.errors)
     │   └── Unsupported            outside the native subset                 (audit.native.errors)
     │       ├── Irreproducible     a fact whose output cannot be reproduced

@@ -23,10 +23,12 @@ import stat
 import tempfile
 from pathlib import Path
 
+from kubecis.errors import HostError
+
 MAX_LINKS = 40
 
 
-class UnsafeDirError(OSError):
+class UnsafeDirError(HostError, OSError):
     """A directory that another user may have prepared or may change; ``str()`` says which and why."""
 
 

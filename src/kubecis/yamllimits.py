@@ -27,6 +27,8 @@ from typing import Any
 
 import yaml
 
+from kubecis.errors import DataError
+
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_DEPTH = 100
 MAX_NODES = 1_000_000
@@ -36,7 +38,7 @@ _RATIO_LOW = 400_000
 _RATIO_HIGH = 4_000_000
 
 
-class YamlLimitError(ValueError):
+class YamlLimitError(DataError, ValueError):
     """A document refused by a bound; ``line`` (1-based) is where, when known."""
 
     def __init__(self, message: str, line: int | None = None) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from kubecis.errors import AuditError
 from kubecis.golang.fmt import go_quote
 
 # An audit printing more than this is cut and the check is not evaluated.
@@ -60,7 +61,7 @@ class Executor(Protocol):
     def run(self, script: str) -> AuditResult: ...
 
 
-class AuditUndecided(Exception):
+class AuditUndecided(AuditError):
     """An in-process audit could not decide (e.g. a probe without access to the objects it needs).
 
     The native executor turns it into ``AuditResult(not_run=str(exc))``: the check is WARN with that reason.

@@ -20,6 +20,8 @@ import binascii
 import hashlib
 import re
 
+from kubecis.errors import DataError
+
 BEGIN = b"-----BEGIN KUBECIS SNAPSHOT-----"
 END = b"-----END KUBECIS SNAPSHOT-----"
 _HEADER = re.compile(rb"kubecis-payload v(\d+) bytes=(\d{1,12}) sha256=([0-9a-f]{64})")
@@ -28,7 +30,7 @@ LINE = 76
 MAX_BYTES = 256 * 1024 * 1024  # a snapshot is a few hundred KiB; anything near this is not ours
 
 
-class PayloadError(ValueError):
+class PayloadError(DataError, ValueError):
     """The log holds no complete, intact payload; ``str()`` says why."""
 
 

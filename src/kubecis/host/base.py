@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from kubecis.errors import HostError
+
 
 @dataclass(frozen=True, slots=True)
 class Process:
@@ -82,7 +84,7 @@ class Host(Protocol):
         ...
 
 
-class NotInSnapshot(Exception):
+class NotInSnapshot(HostError):
     """A query a snapshot never recorded (distinct from "the file does not exist").
 
     ``str()`` is the path (or query) that was asked for.

@@ -35,6 +35,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from kubecis.errors import HostError
 from kubecis.host.base import Host
 
 __all__ = [
@@ -70,7 +71,7 @@ MAX_DECOMPRESSED = 64 * 1024 * 1024
 MACHINE_ID = re.compile(r"[0-9a-f]{32}")
 
 
-class JournalUnsupported(Exception):
+class JournalUnsupported(HostError):
     """The journal uses something this reader cannot decode faithfully."""
 
 

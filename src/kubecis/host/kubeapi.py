@@ -34,7 +34,7 @@ DEFAULT_SERVER = "http://localhost:8080"
 TIMEOUT = 32.0
 
 
-class ClusterUnreachable(Exception):
+class ClusterUnreachable(HostError):
     """The API server refused the connection. ``host`` is ``HOST[:PORT]`` as kubectl names it."""
 
     def __init__(self, host: str, url: str) -> None:

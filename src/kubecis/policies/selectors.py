@@ -13,12 +13,14 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from kubecis.errors import DataError
+
 __all__ = ["SelectorError", "parse_field_selector", "parse_label_selector", "selector_matches"]
 
 Predicate = Callable[[Mapping[str, str]], bool]
 
 
-class SelectorError(ValueError):
+class SelectorError(DataError, ValueError):
     pass
 
 

@@ -16,7 +16,7 @@ import weakref
 from collections.abc import Iterator
 from typing import Any, Protocol
 
-from kubecis.errors import HostError
+from kubecis.errors import AuditError, HostError
 from kubecis.host.base import NotInSnapshot
 from kubecis.host.cluster import APIDiscovery, Cluster, ClusterUnreachable
 from kubecis.policies.objects import ALWAYS_PRESENT, ObjectsCluster, ObjectStore
@@ -25,7 +25,7 @@ from kubecis.policies.project import project
 __all__ = ["KINDS", "ClusterSource", "Source", "StoreSource", "Undecided", "source_for"]
 
 
-class Undecided(Exception):
+class Undecided(AuditError):
     """The objects a check needs cannot be had; ``str()`` says why."""
 
 

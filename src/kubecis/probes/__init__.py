@@ -24,6 +24,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from kubecis.errors import UsageError
+
 if TYPE_CHECKING:
     from kubecis.host.base import Host
     from kubecis.host.cluster import Cluster
@@ -52,7 +54,7 @@ class ProbeResult:
     status: int = DECIDED
 
 
-class ProbeUsageError(Exception):
+class ProbeUsageError(UsageError):
     """A probe's arguments are wrong (status 2)."""
 
 

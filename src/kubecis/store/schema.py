@@ -24,6 +24,8 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from kubecis.errors import StoreError
+
 SCHEMA_TABLE = "kubecis_schema"
 _LOCK_ID = 0x6B756265636973  # "kubecis": the advisory lock that serializes migrations on PostgreSQL
 
@@ -118,7 +120,7 @@ scan_checks = sa.Table(
 _version = sa.Table(SCHEMA_TABLE, sa.MetaData(), sa.Column("version", sa.Integer, nullable=False))
 
 
-class SchemaError(Exception):
+class SchemaError(StoreError):
     """The database is not a kubecis store, or one written by a newer kubecis."""
 
 
