@@ -17,9 +17,9 @@ otherwise the files are read through the host: memory-mapped when the host is a
 directory tree (live machine or ``--root``), else with ``host.read``.
 
 Anything this reader does not understand raises :class:`JournalUnsupported`, never
-a wrong answer: unknown incompatible header flags, LZ4/ZSTD data without a
-decoder. XZ (lzma), LZ4 and ZSTD (:mod:`kubecis.host.journal_zstd`) are decoded in pure Python;
-sealed (FSS) files are fine (tags are skipped).
+a wrong answer: unknown incompatible header flags, corrupt compressed data. XZ is decoded by the standard
+library's ``lzma``, LZ4 by ``lz4`` and ZSTD by ``compression.zstd`` (``backports.zstd`` before Python 3.14),
+each imported only when a journal file holds such data; sealed (FSS) files are fine (tags are skipped).
 """
 
 from __future__ import annotations
@@ -139,63 +139,45 @@ def _matches(terms: list[list[tuple[str, bytes]]], fields: tuple[tuple[str, byte
 # ---------------------------------------------------------------------------------------------- decoding
 
 
-def _lz4_block(src: bytes, size: int) -> bytes:
-    out = bytearray()
-    i, n = 0, len(src)
-    while i < n:
-        token = src[i]
-        i += 1
-        lit = token >> 4
-        if lit == 15:
-            while True:
-                if i >= n:
-                    raise JournalUnsupported("corrupt LZ4 data")
-                b = src[i]
-                i += 1
-                lit += b
-                if b != 255:
-                    break
-        out += src[i : i + lit]
-        i += lit
-        if i >= n:
-            break
-        if i + 2 > n:
-            raise JournalUnsupported("corrupt LZ4 data")
-        off = src[i] | (src[i + 1] << 8)
-        i += 2
-        ml = token & 15
-        if ml == 15:
-            while True:
-                if i >= n:
-                    raise JournalUnsupported("corrupt LZ4 data")
-                b = src[i]
-                i += 1
-                ml += b
-                if b != 255:
-                    break
-        ml += 4
-        if off == 0 or off > len(out):
-            raise JournalUnsupported("corrupt LZ4 data")
-        start = len(out) - off
-        if off >= ml:
-            out += out[start : start + ml]
-        else:
-            for k in range(ml):
-                out.append(out[start + k])
-        if len(out) > size:
-            raise JournalUnsupported("corrupt LZ4 data")
-    if len(out) != size:
-        raise JournalUnsupported("corrupt LZ4 data")
-    return bytes(out)
+def _zstd_module() -> Any:
+    """The standard library's ``compression.zstd`` (Python 3.14+), else its backport (``backports.zstd``)."""
+    try:
+        from compression import zstd  # type: ignore[import-not-found, unused-ignore]
+    except ImportError:
+        from backports import zstd  # type: ignore[no-redef, unused-ignore]
+    return zstd
 
 
 def _zstd(data: bytes) -> bytes:
-    from kubecis.host.journal_zstd import ZstdError, decompress
+    """Every frame in ``data`` (libzstd: checksums verified), at most ``MAX_DECOMPRESSED`` bytes."""
+    zstd = _zstd_module()
+    out = bytearray()
+    rest = data
+    try:
+        while rest:
+            d = zstd.ZstdDecompressor()
+            out += d.decompress(rest, max_length=MAX_DECOMPRESSED + 1 - len(out))
+            if len(out) > MAX_DECOMPRESSED:
+                raise JournalUnsupported("oversized ZSTD data")
+            if not d.eof:
+                raise JournalUnsupported("ZSTD journal data this reader cannot decode (truncated frame)")
+            rest = d.unused_data
+    except zstd.ZstdError as exc:
+        raise JournalUnsupported(f"ZSTD journal data this reader cannot decode ({exc})") from None
+    return bytes(out)
+
+
+def _lz4(block: bytes, size: int) -> bytes:
+    """One LZ4 block of exactly ``size`` bytes (journald stores the size before the block)."""
+    import lz4.block
 
     try:
-        return decompress(data, MAX_DECOMPRESSED)
-    except ZstdError as exc:
-        raise JournalUnsupported(f"ZSTD journal data this reader cannot decode ({exc})") from None
+        out: bytes = lz4.block.decompress(block, uncompressed_size=size)
+    except (lz4.block.LZ4BlockError, ValueError):
+        raise JournalUnsupported("corrupt LZ4 data") from None
+    if len(out) != size:
+        raise JournalUnsupported("corrupt LZ4 data")
+    return out
 
 
 def _decompress(flags: int, data: bytes) -> bytes:
@@ -210,7 +192,7 @@ def _decompress(flags: int, data: bytes) -> bytes:
         (size,) = struct.unpack_from("<Q", data, 0)
         if size > MAX_DECOMPRESSED:
             raise JournalUnsupported("oversized LZ4 data")
-        return _lz4_block(data[8:], size)
+        return _lz4(data[8:], size)
     if flags & OBJ_COMPRESSED_ZSTD:
         return _zstd(data)
     return data
