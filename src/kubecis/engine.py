@@ -78,7 +78,7 @@ def _check_benchmark(config: Config, bench: str) -> None:
 
 
 def role_running(config: Config, node_type: str, host: Host) -> tuple[bool, str]:
-    """kube-bench §4.3: a role is detected when its mandatory components run."""
+    """kube-bench-compat.md#role-detection: a role is detected when its mandatory components run."""
     section = config.section(node_type)
     if section is None:
         return False, f"{node_type}: no config section"

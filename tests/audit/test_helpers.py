@@ -1,6 +1,7 @@
 """kube-bench's image helper ``check_files_owner_in_dir.sh``, run natively over a --root node.
 
-Expected answers follow the helper's documented behaviour (spec §13): ``true`` iff the directory and every
+Expected answers follow the helper's documented behaviour
+(kube-bench-compat.md#image-helper-script): ``true`` iff the directory and every
 non-hidden entry directly in it are root:root, ``kube-etcd-*`` entries may be etcd:etcd; its quirks (an
 empty directory is ``false``) are kept.
 """

@@ -1,4 +1,4 @@
-"""Discovery of binaries and files, and variable substitution (spec §4)."""
+"""Discovery of binaries and files, and variable substitution (kube-bench-compat.md#discovery-and-substitution)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Benchmark selection (spec §5): lookups, platform detection, no silent fallback."""
+"""Benchmark selection (kube-bench-compat.md#benchmark-selection): lookups, platform detection, no silent fallback."""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Item evaluation, source precedence, multi-value and bin_op combination (spec §7 step 6, §9)."""
+"""Item evaluation, source precedence, multi-value and bin_op combination.
+
+See kube-bench-compat.md#state-machine and #test-items.
+"""
 
 from __future__ import annotations
 

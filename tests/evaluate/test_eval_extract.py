@@ -1,4 +1,4 @@
-"""Flag, env and path extraction (spec §9.3–§9.5)."""
+"""Flag, env and path extraction (kube-bench-compat.md#flag-mode, #path-mode, #env-mode)."""
 
 from __future__ import annotations
 

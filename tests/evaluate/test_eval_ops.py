@@ -1,4 +1,7 @@
-"""Compare operators: kube-bench's pass/fail rules and exact expectation strings (spec §9.7)."""
+"""Compare operators: kube-bench's pass/fail rules and exact expectation strings.
+
+See kube-bench-compat.md#compare-operators.
+"""
 
 from __future__ import annotations
 

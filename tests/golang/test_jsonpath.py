@@ -1,4 +1,4 @@
-"""client-go JSONPath template semantics as kube-bench uses them (spec §9.4)."""
+"""client-go JSONPath template semantics as kube-bench uses them (kube-bench-compat.md#path-mode)."""
 
 from __future__ import annotations
 

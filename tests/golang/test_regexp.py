@@ -1,4 +1,4 @@
-"""RE2 → Python translation: same meaning, or a clean RegexpError (spec §9.7 regex)."""
+"""RE2 → Python translation: same meaning, or a clean RegexpError (kube-bench-compat.md#compare-operators, regex)."""
 
 from __future__ import annotations
 

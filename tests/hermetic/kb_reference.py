@@ -1,7 +1,7 @@
 """Test-only, rough re-enactment of kube-bench's audit loop, used to tune hermetic node specs
 without kubecis (whose engine is developed separately).  NOT a reference implementation: it covers
-just enough of docs/kube-bench-spec.md (§4 discovery and substitution, §7 states, §8 audits via
-/bin/sh stdin, §9 tests with a tiny JSONPath subset) to compare verdicts with kube-bench's golden
+just enough of docs/kube-bench-compat.md (#discovery-and-substitution, #state-machine, #audits via
+/bin/sh stdin, #test-items with a tiny JSONPath subset) to compare verdicts with kube-bench's golden
 output.
 
 Two modes:

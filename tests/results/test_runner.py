@@ -1,4 +1,7 @@
-"""The check state machine (spec §7, §8, §10) over kube-bench's own unit-test fixture and edge cases."""
+"""The check state machine over kube-bench's own unit-test fixture and edge cases.
+
+See kube-bench-compat.md#state-machine, #audits and #filters-and-skips.
+"""
 
 from __future__ import annotations
 

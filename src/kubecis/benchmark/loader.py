@@ -1,6 +1,6 @@
 """Load kube-bench controls files into the frozen model.
 
-The field names, defaults and typing rules are kube-bench's (spec §6.3): keys are
+The field names, defaults and typing rules are kube-bench's (kube-bench-compat.md#definitions): keys are
 case-sensitive, unknown keys are ignored, ``set`` defaults to true, a ``tests`` key
 that is absent or null differs from one whose ``test_items`` list is empty.
 

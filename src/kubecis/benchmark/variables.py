@@ -1,4 +1,6 @@
-"""Discovery of component binaries and files, and ``$<component><kind>`` substitution (spec §4).
+"""Discovery of component binaries and files, and ``$<component><kind>`` substitution.
+
+See kube-bench-compat.md#discovery-and-substitution.
 
 kube-bench finds each component's binary in the process table and each file as the
 first existing candidate path. kubecis does the same, with one improvement that
@@ -267,9 +269,11 @@ def _quote(value: str) -> str:
 
 
 def substitute(controls: Controls, discovery: Discovery, raw_text: str | None = None) -> Controls:
-    """Replace ``$<component><kind>`` in every text field; add the default ``audit_env`` (§4.6)."""
+    """Replace ``$<component><kind>`` in every text field; add the default ``audit_env``
+    (kube-bench-compat.md#default-audit_env)."""
     pairs = [(name, _quote(v)) for name, v in discovery.variables() if v]
-    # §4.5/§4.6: the bins whose replacement changed the file text, with repeats.
+    # kube-bench-compat.md#substitution, #default-audit_env: the bins whose replacement changed the file text,
+    # with repeats.
     text_for_bins = raw_text if raw_text is not None else _all_text(controls)
     changed_bins = [_quote(v) for c, v in discovery.bins.items() if v and f"${c}bin" in text_for_bins]
     env_bin = changed_bins[0] if len(changed_bins) == 1 else ""

@@ -1,4 +1,4 @@
-"""Which benchmark to run: ``--benchmark``, ``--version`` or detection (spec §5).
+"""Which benchmark to run: ``--benchmark``, ``--version`` or detection (kube-bench-compat.md#benchmark-selection).
 
 Detection never falls back silently. kube-bench assumes Kubernetes 1.18 when it
 cannot find a version (and so runs a benchmark from 2020); kubecis stops with a
@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from kubecis.errors import BenchmarkError, HostError, UsageError
 from kubecis.host.base import Host, NotInSnapshot
 
-DEFAULT_UNKNOWN = "1.18"  # kube-bench's stop value for the decrementing lookup (§5.4)
+DEFAULT_UNKNOWN = "1.18"  # kube-bench's stop value for the decrementing lookup (kube-bench-compat.md#version-lookup)
 
 # What a version_mapping key looks like: 1.33, 1.33.2, eks-1.8.0, ocp-4.13, cis-1.24-microk8s, v1.33.1+k3s1.
 # Numeric fields are short so the decrementing lookup stays bounded (at most 10,000 steps).
@@ -88,7 +88,8 @@ def base_version(major: str, minor: str) -> str:
 
 
 def lookup(mapping: dict[str, str], key: str) -> str:
-    """kube-bench's lookup: try the key, then decrement the second field until found (§5.4)."""
+    """kube-bench's lookup: try the key, then decrement the second field until found
+    (kube-bench-compat.md#version-lookup)."""
     orig = key
     while True:
         if key in mapping:
@@ -158,7 +159,7 @@ def _minor(v: str) -> int:
 
 
 def platform_benchmark(platform: str, version: str) -> str:
-    """kube-bench's platform → benchmark table (§5.2 step 3); "" when none applies."""
+    """kube-bench's platform → benchmark table (kube-bench-compat.md#benchmark-selection); "" when none applies."""
     m = _minor(version)
     major1 = version.startswith("1.")
     if platform == "eks":

@@ -1,4 +1,4 @@
-"""Test-item evaluation with kube-bench's exact semantics (spec §9).
+"""Test-item evaluation with kube-bench's exact semantics (kube-bench-compat.md#test-items).
 
 Public entry points: :func:`evaluate_tests` / :func:`evaluate_item` (the
 evaluator), :data:`~kubecis.evaluate.ops.OPS` (compare operators),

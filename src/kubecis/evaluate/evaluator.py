@@ -1,7 +1,7 @@
-"""Evaluate a check's test items against its audit outputs (spec §7 step 6, §9).
+"""Evaluate a check's test items against its audit outputs (kube-bench-compat.md#state-machine, #test-items).
 
 Per item, kube-bench tries sources in a fixed order decided by *found*, not by
-pass/fail (§9.1): flag mode on the audit output; if not found and the check has
+pass/fail (kube-bench-compat.md#source-precedence): flag mode on the audit output; if not found and the check has
 an ``audit_config`` whose output is non-empty, path mode on that output (then env
 mode if the item names an env var); finally env mode if still not found. The
 item's result is the last evaluation's. Items are then combined with ``bin_op``
@@ -87,7 +87,7 @@ def _extract(item: TestItem, source: Source, text: str) -> Extraction:
 
 
 def _evaluate_line(item: TestItem, source: Source, text: str) -> _Line:
-    """kube-bench's ``testItem.evaluate`` for one text (§9.6)."""
+    """kube-bench's ``testItem.evaluate`` for one text (kube-bench-compat.md#set-and-compare)."""
     found = _extract(item, source, text)
     if found.fatal:
         return _Line(False, "", False, fatal=found.fatal)
@@ -147,7 +147,7 @@ def evaluate_item(
     env_output: str,
     has_audit_config: bool,
 ) -> ItemOutcome:
-    """One item with §9.1 source precedence: audit → config (→ env) → env."""
+    """One item with kube-bench-compat.md#source-precedence: audit → config (→ env) → env."""
     out = _execute(item, "audit", audit_output, multiple)
     if out.error:
         return out

@@ -1,8 +1,8 @@
 """Find a test item's value in one source text (kube-bench's three ``findValue``s).
 
-* flag mode (§9.3) looks for ``flag`` in ``audit`` output;
-* path mode (§9.4) renders a JSONPath template over ``audit_config`` output;
-* env mode (§9.5) looks for ``NAME=value`` in ``audit_env`` output.
+* flag mode (kube-bench-compat.md#flag-mode) looks for ``flag`` in ``audit`` output;
+* path mode (kube-bench-compat.md#path-mode) renders a JSONPath template over ``audit_config`` output;
+* env mode (kube-bench-compat.md#env-mode) looks for ``NAME=value`` in ``audit_env`` output.
 
 The flag and env names are inserted into regexes unescaped, exactly as
 kube-bench does, so their quirks (a flag matching inside a longer token, ``.``

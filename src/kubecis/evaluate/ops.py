@@ -2,7 +2,7 @@
 
 Every op takes the extracted value ``v``, the benchmark's compare value ``c`` and
 the label ``name`` (flag, path or env name) and returns ``(passed, expectation)``
-with kube-bench's exact expectation text (spec §9.7). The Go parsing rules
+with kube-bench's exact expectation text (kube-bench-compat.md#compare-operators). The Go parsing rules
 (``strconv.Atoi``, ``strconv.ParseInt(x, 8, 64)``, ``strings.TrimSpace``) are
 reproduced exactly because they decide pass/fail on odd values such as ``+5``,
 ``0644``, ``1_000`` or ``10Mi``.

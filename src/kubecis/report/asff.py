@@ -1,6 +1,6 @@
 """AWS Security Finding Format (kube-bench's ``--asff``): one finding per FAIL or WARN check.
 
-The fields are kube-bench's (spec §12.5) with its defects fixed:
+The fields are kube-bench's (kube-bench-compat.md#asff-findings) with its defects fixed:
 
 - **Stable ids.** ``Id`` is kube-bench's ``<ProductArn><account>EKSnodeID+<check id>+<cluster ARN>+<node>``
   with no time in it, so a second run updates the finding instead of adding one (kube-bench #1116).

@@ -1,4 +1,6 @@
-"""Run a (substituted) controls file through an executor: kube-bench's state machine (§7, §8, §10).
+"""Run a (substituted) controls file through an executor: kube-bench's state machine.
+
+See kube-bench-compat.md#state-machine, #audits and #filters-and-skips.
 
 Definitions stay frozen; this module produces new result objects. The executor
 and the evaluator are passed in, so the same code runs over the real shell, the
@@ -91,7 +93,7 @@ def _new_result(check: Check, ctype: str) -> CheckResult:
 
 
 def _run_check(check: Check, executor: Executor, ctype: str, r: CheckResult) -> CheckResult:
-    # §7 rule 1: scored, automated, no `tests` key at all
+    # kube-bench-compat.md#state-machine rule 1: scored, automated, no `tests` key at all
     if check.scored and ctype.strip() == "" and check.tests is None:
         r.state, r.reason = State.WARN, "There are no tests"
         return r
@@ -108,7 +110,7 @@ def _run_check(check: Check, executor: Executor, ctype: str, r: CheckResult) -> 
     if check.not_run:  # a value from the host could not be substituted safely (benchmark.variables)
         r.state, r.reason = State.WARN, check.not_run
         return r
-    # §8: audit_env, then audit, then audit_config; the first that cannot run or fails decides.
+    # kube-bench-compat.md#audits: audit_env, then audit, then audit_config; the first that cannot run or fails decides.
     outputs: dict[str, str] = {}
     for kind, script in (("env", check.audit_env), ("audit", check.audit), ("config", check.audit_config)):
         outputs[kind] = ""
@@ -159,7 +161,8 @@ def run_controls(
     *,
     detected_version: str = "none",
 ) -> ControlsResult:
-    """All checks of one target, filtered; groups sharing an id are merged into the first (§10)."""
+    """All checks of one target, filtered; groups sharing an id are merged into the first
+    (kube-bench-compat.md#filters-and-skips)."""
     out = ControlsResult(
         id=controls.id,
         version=controls.version,

@@ -1,4 +1,6 @@
-"""``--pgsql``: kube-bench's PostgreSQL sink, same environment, same table, same rows (spec §12.4).
+"""``--pgsql``: kube-bench's PostgreSQL sink, same environment, same table, same rows.
+
+See kube-bench-compat.md#postgresql-sink.
 
 Connection: ``KUBE_BENCH_PGSQL_HOST``, ``_USER``, ``_DBNAME``, ``_SSLMODE``, ``_PASSWORD`` (each required,
 as in kube-bench), plus kubecis's optional ``KUBE_BENCH_PGSQL_PORT`` (otherwise libpq's default: ``PGPORT``
