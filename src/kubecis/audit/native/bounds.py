@@ -7,8 +7,7 @@ import time
 
 from kubecis.audit.native.errors import LimitExceeded
 
-__all__ = ["MAX_BUFFER", "MAX_DATA", "MAX_SECONDS", "MAX_STEPS", "Budget", "LimitExceeded", "ascii_uint",
-           "check_size"]
+__all__ = ["MAX_BUFFER", "MAX_DATA", "MAX_SECONDS", "MAX_STEPS", "Budget", "ascii_uint", "check_size"]
 
 MAX_DATA = 8 * 1024 * 1024  # characters in one value the script builds: an expanded word, a variable, a field...
 MAX_BUFFER = 256 * 1024 * 1024  # bytes in one pipe or output buffer (host data flows through: a node's journal)
