@@ -115,9 +115,9 @@ def test_html_report_in_headless_chromium(browser, tmp_path: Path):
         if box.get_attribute("value") != "FAIL":
             box.click()
     visible = _visible_rows(driver)
-    assert len(visible) == counts.fail == 34
+    assert len(visible) == counts.fail == 59
     assert {s for s, _ in visible} == {"FAIL"}
-    assert driver.find_element(By.ID, "shown").text == "34"
+    assert driver.find_element(By.ID, "shown").text == "59"
     driver.save_screenshot(str(tmp_path / "report-fail-only.png"))
     # sections without a FAIL are hidden whole (5 Kubernetes Policies has none)
     hidden_targets = driver.execute_script(
@@ -129,7 +129,7 @@ def test_html_report_in_headless_chromium(browser, tmp_path: Path):
     search = driver.find_element(By.ID, "search")
     search.send_keys(fail.id)
     visible = _visible_rows(driver)
-    assert ("FAIL", fail.id) in visible and len(visible) < 34 and all(s == "FAIL" for s, _ in visible)
+    assert ("FAIL", fail.id) in visible and len(visible) < 59 and all(s == "FAIL" for s, _ in visible)
     assert driver.find_element(By.ID, "shown").text == str(len(visible))
     search.clear()
     driver.execute_script("document.getElementById('search').dispatchEvent(new Event('input'))")
