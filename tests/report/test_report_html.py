@@ -79,9 +79,10 @@ def test_demo_report_is_self_contained_and_complete():
 
 
 def _esc(text: str) -> str:
-    import html
+    """Text as the template escapes it (jinja2's autoescape: markupsafe, & < > ' " as entities)."""
+    import markupsafe
 
-    return html.escape(text, quote=True).replace("&#x27;", "&#39;")
+    return str(markupsafe.escape(text))
 
 
 def test_hostile_text_is_escaped():
