@@ -9,15 +9,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kubecis.audit.base import Executor
 from kubecis.benchmark.config import Config
 from kubecis.benchmark.loader import Diagnostic, load_controls
 from kubecis.benchmark.model import Controls
-from kubecis.benchmark.variables import Discovery, discover, substitute
+from kubecis.benchmark.variables import NodeDiscovery, substitute
 from kubecis.benchmark.versions import Selection, select_benchmark
+from kubecis.discovery import discover
 from kubecis.errors import BenchmarkError, ConfigError, HostError, UsageError
 from kubecis.host.base import Host
+
+if TYPE_CHECKING:
+    from kubecis.host.snapshot import SnapshotHost
+    from kubecis.host.tools import VersionTools
 from kubecis.results.model import RunResult
 from kubecis.results.runner import Filters, run_controls
 
@@ -29,7 +35,7 @@ class TargetPlan:
     target: str
     path: Path
     controls: Controls  # substituted
-    discovery: Discovery
+    discovery: NodeDiscovery
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
 
@@ -48,16 +54,16 @@ class PlanRequest:
     version: str = ""
     targets: tuple[str, ...] = ()  # empty: detect node roles (kube-bench's root command)
     use_cmdline_paths: bool = True
-    allow_tools: bool = True  # may version detection start kubectl/kubelet?
+    allow_tools: bool = True  # may version detection ask this machine's kubectl/kubelet (host.tools)?
 
 
-def recorded_request(req: PlanRequest, host: Host) -> tuple[PlanRequest, list[str]]:
+def recorded_request(req: PlanRequest, host: SnapshotHost) -> tuple[PlanRequest, list[str]]:
     """A replay's request: the benchmark and targets the snapshot was recorded for, unless the request names
     its own (``--benchmark``/``--version``, ``--targets``). Returns the request and what was taken from the
     snapshot (for notes). Replaying with the recorded targets matters: role detection re-run on a snapshot
     asks for facts a recording restricted to some targets never made."""
-    rec = getattr(host, "recorded", None)
-    if not isinstance(rec, dict):
+    rec = host.recorded
+    if rec is None:
         return req, []
     taken: list[str] = []
     bench, targets = req.benchmark, req.targets
@@ -120,6 +126,12 @@ NOT_A_NODE = ("this machine does not look like a Kubernetes node (no control-pla
               "cluster `kubecis cluster scan`; or pass --version X.Y / --benchmark NAME to run anyway")
 
 
+def _live_tools() -> VersionTools:
+    from kubecis.host.tools import LiveTools
+
+    return LiveTools()
+
+
 def make_plan(req: PlanRequest, host: Host) -> Plan:
     base = Config.load(req.config_dir)
     selection = select_benchmark(
@@ -127,7 +139,7 @@ def make_plan(req: PlanRequest, host: Host) -> Plan:
         benchmark=req.benchmark,
         version=req.version,
         host=host,
-        allow_tools=req.allow_tools,
+        tools=_live_tools() if req.allow_tools else None,
         available=base.benchmarks,
     )
     bench = selection.benchmark
@@ -182,7 +194,7 @@ def make_plan(req: PlanRequest, host: Host) -> Plan:
 _SUBSTITUTED: dict[tuple[int, tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]], tuple[Controls, Controls]] = {}
 
 
-def _substituted(controls: Controls, disc: Discovery, text: str | None) -> Controls:
+def _substituted(controls: Controls, disc: NodeDiscovery, text: str | None) -> Controls:
     key = (id(controls), tuple(disc.variables()), tuple(disc.bins.items()))
     hit = _SUBSTITUTED.get(key)
     if hit is not None and hit[0] is controls:

@@ -8,7 +8,8 @@ import pytest
 
 from kubecis.benchmark.config import Component, Config, NodeSection
 from kubecis.benchmark.loader import parse_controls
-from kubecis.benchmark.variables import discover, find_binary, flag_value, substitute, unsafe_reason
+from kubecis.benchmark.variables import substitute, unsafe_reason
+from kubecis.discovery import discover, find_binary, flag_value
 from kubecis.errors import HostError
 from kubecis.host.base import FileStat, NotInSnapshot
 from tests.fakes import FakeHost

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -67,21 +68,32 @@ def test_manifest_image_tag_detection(vmap: dict[str, str]) -> None:
                            b"spec:\n  containers:\n  - image: registry.k8s.io/kube-apiserver:v1.33.2\n"})
     kv = version_from_manifests(host)
     assert kv is not None and kv.version == "1.33"
-    sel = select_benchmark(version_mapping=lambda: vmap, host=host, allow_tools=False)
+    sel = select_benchmark(version_mapping=lambda: vmap, host=host)
     assert sel.benchmark == "cis-1.12" and sel.detected_version == "1.33"
     assert any("image tag v1.33.2" in s for s in sel.steps)
 
 
 def test_no_silent_fallback(vmap: dict[str, str]) -> None:
     with pytest.raises(BenchmarkError, match="pass --version X.Y or --benchmark NAME"):
-        select_benchmark(version_mapping=lambda: vmap, host=FakeHost(), allow_tools=False)
+        select_benchmark(version_mapping=lambda: vmap, host=FakeHost())
+
+
+class FakeTools:
+    """kubectl and kubelet on PATH; kubectl answers ``out``, kubelet nothing."""
+
+    def __init__(self, out: str) -> None:
+        self.out = out
+
+    def on_path(self, name: str) -> bool:
+        return True
+
+    def output(self, argv: Sequence[str]) -> str | None:
+        return self.out if argv[0] == "kubectl" else None
 
 
 def test_tools_detection_with_platform(vmap: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("kubecis.benchmark.versions.shutil.which", lambda name: f"/usr/bin/{name}")
     out = '{"serverVersion": {"major": "1", "minor": "27+", "gitVersion": "v1.27.6+k3s1"}}'
-    sel = select_benchmark(version_mapping=lambda: vmap, host=FakeHost(),
-                           tool_runner=lambda argv: out if argv[0] == "kubectl" else None)
+    sel = select_benchmark(version_mapping=lambda: vmap, host=FakeHost(), tools=FakeTools(out))
     assert sel.benchmark == "k3s-cis-1.9" and sel.detected_version == "k3s-cis-1.9"
 
 
@@ -95,10 +107,8 @@ def test_newer_version_maps_to_newest_with_a_warning(vmap: dict[str, str]) -> No
 
 def test_platform_benchmark_not_shipped_falls_back_to_its_family(vmap: dict[str, str],
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("kubecis.benchmark.versions.shutil.which", lambda name: f"/usr/bin/{name}")
     out = '{"serverVersion": {"major": "1", "minor": "27", "gitVersion": "v1.27.6-eks-4c6976"}}'
-    sel = select_benchmark(version_mapping=lambda: vmap, host=FakeHost(),
-                           tool_runner=lambda argv: out if argv[0] == "kubectl" else None,
+    sel = select_benchmark(version_mapping=lambda: vmap, host=FakeHost(), tools=FakeTools(out),
                            available=lambda: ["cis-1.12", "eks-1.8.0", "eks-1.7.0"])
     assert sel.benchmark == "eks-1.8.0"  # kube-bench would pick eks-1.5.0
     assert sel.warnings == ["eks-1.5.0 is not available; using eks-1.8.0 for eks 1.27"]

@@ -10,7 +10,7 @@ import pytest
 
 from kubecis.benchmark import bundled
 from kubecis.benchmark.config import Config
-from kubecis.benchmark.variables import Discovery, nominal_discovery, substitute
+from kubecis.benchmark.variables import NodeDiscovery, nominal_discovery, substitute
 
 from .conftest import ALL_SETS
 
@@ -18,7 +18,7 @@ VARIABLE = re.compile(r"\$[A-Za-z_][A-Za-z0-9_]*")
 CONNECTOR = r"[\s,;:()]{0,4}(?:usually|typically|normally|by default|default|e\.g\.|i\.e\.|or)?[\s,;:()]{0,4}"
 
 
-def moved(d: Discovery) -> Discovery:
+def moved(d: NodeDiscovery) -> NodeDiscovery:
     """The same discovery with every file found somewhere else (a non-default install)."""
     files = {kind: {comp: f"/opt/alt{path}" if path.startswith("/") else path for comp, path in by.items()}
              for kind, by in d.files.items()}

@@ -18,7 +18,7 @@ from typing import Any
 
 from kubecis.audit.native import NativeExecutor
 from kubecis.benchmark.config import Config
-from kubecis.benchmark.variables import discover
+from kubecis.discovery import discover
 from kubecis.host.rooted import RootedHost
 
 SCRIPTS = [

@@ -10,19 +10,25 @@ names the executor that produced it, so reports can list the checks that needed 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from kubecis.audit.base import AuditResult, Executor
 from kubecis.golang.fmt import go_quote
 from kubecis.host.base import Host
 
+if TYPE_CHECKING:
+    from kubecis.host.cluster import Cluster
+
 UNSUPPORTED_PREFIX = "audit not supported natively"
 ALLOW_SHELL_HINT = "--allow-shell runs it through /bin/sh"
 
 
-def native_executor(host: Host) -> Executor:
+def native_executor(host: Host, *, cluster: Cluster | None = None, timeout: float | None = None) -> Executor:
+    """The native executor over ``host``; ``cluster``: what its kubectl/oc and probes talk to; ``timeout``: the
+    wall time one audit may take."""
     from kubecis.audit.native import NativeExecutor
 
-    return NativeExecutor(host)
+    return NativeExecutor(host, cluster=cluster, timeout=timeout)
 
 
 def shell_notice(script: str, why: str) -> str:

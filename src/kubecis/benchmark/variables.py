@@ -1,4 +1,4 @@
-"""Discovery of component binaries and files, and ``$<component><kind>`` substitution.
+"""NodeDiscovery of component binaries and files, and ``$<component><kind>`` substitution.
 
 See kube-bench-compat.md#discovery-and-substitution.
 
@@ -30,20 +30,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from kubecis.benchmark.config import FILE_KINDS, Component, NodeSection
+from kubecis.benchmark.config import FILE_KINDS, NodeSection
 from kubecis.benchmark.model import Check, Controls, Tests
-from kubecis.errors import HostError
 from kubecis.golang.fmt import go_quote
-from kubecis.host.base import Host, NotInSnapshot, Process
-
-# Command-line flags that name a component's files: (component, flag) → kind.
-CMDLINE_FILE_FLAGS: dict[str, dict[str, str]] = {
-    "kubelet": {"--config": "conf", "--kubeconfig": "kubeconfig", "--client-ca-file": "cafile"},
-    "proxy": {"--config": "conf", "--kubeconfig": "kubeconfig"},
-    "scheduler": {"--kubeconfig": "kubeconfig"},
-    "controllermanager": {"--kubeconfig": "kubeconfig"},
-    "etcd": {"--data-dir": "datadir"},
-}
 
 # The characters a value from the host may consist of to be pasted into an audit. None of them is special to
 # /bin/sh bare, inside "...", inside '...', inside a nested `sh -c '...'` or inside backquotes, so such a value
@@ -64,8 +53,8 @@ class Decision:
 
 
 @dataclass(slots=True)
-class Discovery:
-    """What was found for one node-type section."""
+class NodeDiscovery:
+    """What discovery found for one node-type section (:func:`kubecis.discovery.discover` fills it)."""
 
     section: str
     bins: dict[str, str] = field(default_factory=dict)
@@ -93,160 +82,10 @@ def unsafe_reason(value: str) -> str:
     return f"it contains {shown} (a value from the host is substituted only when made of {SAFE_CHARS})"
 
 
-def ps_select(processes: list[Process], name: str) -> list[Process]:
-    """Processes ``ps -C name`` selects: procps compares the first 15 characters of the command name."""
-    key = name[:15]
-    return [p for p in processes if p.comm[:15] == key]
-
-
-def find_binary(component: Component, processes: list[Process]) -> tuple[str, Process] | None:
-    """The first bins candidate that is running (kube-bench's prefix-regex rule), with its process."""
-    for cand in component.bins:
-        cand = cand.strip("'\"")
-        words = cand.split()
-        if not words:
-            continue
-        try:
-            rx = re.compile(r"^(\S*/)*" + cand)
-        except re.error:
-            rx = re.compile(r"^(\S*/)*" + re.escape(cand))
-        for p in ps_select(processes, words[0]):
-            if rx.match(p.cmd):
-                return cand, p
-    return None
-
-
-def flag_value(argv: tuple[str, ...], flag: str) -> str | None:
-    """Value of ``--flag=value`` or ``--flag value`` on a command line (last one wins, like Go's flag)."""
-    value: str | None = None
-    for i, arg in enumerate(argv):
-        if arg.startswith(flag + "="):
-            value = arg[len(flag) + 1 :]
-        elif arg == flag and i + 1 < len(argv):
-            value = argv[i + 1]
-    return value
-
-
-def _stat_kind(host: Host, path: str) -> str:
-    """'exists', 'missing', or why the path cannot be looked at ("cannot stat X: Permission denied"). kube-bench
-    stops the whole run there; kubecis makes only the checks that use the variable WARN with that reason."""
-    try:
-        host.stat(path)
-    except (FileNotFoundError, NotADirectoryError):
-        return "missing"
-    except OSError as e:
-        return f"cannot stat {path}: {e.strerror or e}"
-    except NotInSnapshot:
-        raise HostError(f"the snapshot has no record of {path}; record it with the same benchmark and "
-                        "targets") from None
-    return "exists"
-
-
-def discover(section: NodeSection, host: Host, *, use_cmdline: bool = True) -> Discovery:
-    d = Discovery(section.name)
-    try:
-        procs = host.processes()
-    except NotInSnapshot:
-        raise HostError("the snapshot has no process table") from None
-    running: dict[str, Process] = {}
-    bins: dict[str, str] = {}
-    for comp in section.components:
-        if not comp.bins:
-            continue
-        found = find_binary(comp, procs)
-        if found is not None:
-            bins[comp.name] = found[0]
-            running[comp.name] = found[1]
-            d.decisions.append(Decision(comp.name, "bin", found[0],
-                                        f"running as pid {found[1].pid}: {_short(found[1].cmd)}"))
-        elif comp.optional:
-            bins[comp.name] = comp.name
-            d.decisions.append(Decision(comp.name, "bin", comp.name,
-                                        "optional, not running; using the component name"))
-        else:
-            d.bin_error = (f"unable to detect running programs for component {comp.name!r} "
-                           f"(looked for: {', '.join(comp.bins)})")
-            d.decisions.append(Decision(comp.name, "bin", "", d.bin_error + "; no $...bin variable "
-                                        "is substituted in this target"))
-            bins = {}
-            break
-    if not d.bin_error:
-        d.bins = bins
-
-    for comp in section.components:
-        proc = running.get(comp.name)
-        flags = CMDLINE_FILE_FLAGS.get(comp.name, {}) if use_cmdline else {}
-        from_cmdline: dict[str, tuple[str, str]] = {}
-        if proc is not None:
-            for flag, kind in flags.items():
-                v = flag_value(proc.cmdline, flag)
-                if v:
-                    from_cmdline[kind] = (v, flag)
-        for kind in FILE_KINDS:
-            cands = comp.candidates.get(kind, ())
-            default = comp.defaults.get(kind)
-            if kind in from_cmdline:
-                v, flag = from_cmdline[kind]
-                unsafe = unsafe_reason(v)
-                if unsafe:
-                    var = f"${comp.name}{kind}"
-                    d.refused[var] = (f"{var} not substituted: the running {comp.name}'s {flag} is "
-                                      f"{go_quote(_short(v))}; {unsafe}")
-                    d.decisions.append(Decision(comp.name, kind, go_quote(_short(v)),
-                                                f"the running {comp.name} names it with {flag}; not substituted: "
-                                                f"{unsafe}"))
-                    continue
-                try:
-                    state = _stat_kind(host, v)
-                except HostError:  # not recorded / not visible: the checks reading it say so themselves
-                    state = "unrecorded"
-                if state not in ("exists", "missing", "unrecorded"):
-                    _undetermined(d, comp.name, kind, v, f"the running {comp.name} names it with {flag}", state)
-                    continue
-                note = {"exists": "", "missing": " (it does not exist on this host)",
-                        "unrecorded": " (not recorded: it could not be looked at)"}[state]
-                d.files.setdefault(kind, {})[comp.name] = v
-                d.decisions.append(Decision(comp.name, kind, v,
-                                            f"the running {comp.name} names it with {flag}{note}"))
-                continue
-            if not cands and default is None:
-                continue
-            chosen: str | None = None
-            state = "missing"
-            for c in cands:
-                state = _stat_kind(host, c)
-                if state != "missing":
-                    chosen = c
-                    break
-            if chosen is not None and state != "exists":  # it may exist: then it is the one to use, but unknown
-                _undetermined(d, comp.name, kind, chosen,
-                              f"candidate {cands.index(chosen) + 1} of {len(cands)} cannot be looked at", state)
-                continue
-            if chosen is not None:
-                why = f"first existing candidate ({cands.index(chosen) + 1} of {len(cands)})"
-            elif default is not None:
-                chosen = default
-                why = "no candidate exists; using the default"
-            else:
-                chosen = comp.name
-                why = "no candidate exists and no default; using the component name (kube-bench rule)"
-            d.files.setdefault(kind, {})[comp.name] = chosen
-            d.decisions.append(Decision(comp.name, kind, chosen, why))
-    return d
-
-
-def _undetermined(d: Discovery, component: str, kind: str, value: str, why: str, problem: str) -> None:
-    """A path that cannot be looked at (an unsearchable directory as non-root, an I/O error): the variable is
-    not substituted and every check using it is WARN with the reason; the rest of the run goes on."""
-    var = f"${component}{kind}"
-    d.refused[var] = f"{var} undetermined: {problem}"
-    d.decisions.append(Decision(component, kind, value, f"{why}; {problem}"))
-
-
-def nominal_discovery(section: NodeSection | None) -> Discovery:
+def nominal_discovery(section: NodeSection | None) -> NodeDiscovery:
     """Variables as on a typical node, without a host: the first bins candidate and the first file
     candidate (or the default). For measuring audits (coverage), never for checking a node."""
-    d = Discovery(section.name if section else "")
+    d = NodeDiscovery(section.name if section else "")
     if section is None:
         return d
     for comp in section.components:
@@ -268,7 +107,7 @@ def _quote(value: str) -> str:
     return f"'{value}'" if any(ch.isspace() for ch in value) else value
 
 
-def substitute(controls: Controls, discovery: Discovery, raw_text: str | None = None) -> Controls:
+def substitute(controls: Controls, discovery: NodeDiscovery, raw_text: str | None = None) -> Controls:
     """Replace ``$<component><kind>`` in every text field; add the default ``audit_env``
     (kube-bench-compat.md#default-audit_env)."""
     pairs = [(name, _quote(v)) for name, v in discovery.variables() if v]
@@ -360,7 +199,7 @@ def _all_text(controls: Controls) -> str:
     return "\n".join(parts)
 
 
-def describe(d: Discovery) -> list[str]:
+def describe(d: NodeDiscovery) -> list[str]:
     """Human-readable decision lines for ``kubecis explain``."""
     return [f"{x.component:<18} {x.kind:<10} {x.value or '-':<50} {x.why}" for x in d.decisions]
 

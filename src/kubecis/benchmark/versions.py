@@ -7,21 +7,24 @@ message saying how to choose, and ``kubecis explain`` prints every step.
 Sources, in order: the static pod manifests' image tags (read through the host
 interface, so it works on ``--root`` and snapshots and spawns nothing), the
 in-cluster API ``/version`` (when a service-account token is mounted), then
-``kubectl version -o json`` and ``kubelet --version`` (only when the caller allows
-spawning processes).
+``kubectl version -o json`` and ``kubelet --version`` through the node's tools
+(:class:`~kubecis.host.tools.VersionTools`, given only when the caller allows starting
+processes). Nothing here does I/O of its own.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import shutil
-import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from kubecis.errors import BenchmarkError, HostError, UsageError
 from kubecis.host.base import Host, NotInSnapshot
+
+if TYPE_CHECKING:
+    from kubecis.host.tools import VersionTools
 
 DEFAULT_UNKNOWN = "1.18"  # kube-bench's stop value for the decrementing lookup (kube-bench-compat.md#version-lookup)
 
@@ -234,10 +237,10 @@ def _note(notes: list[str] | None, text: str) -> None:
         notes.append(text)
 
 
-def version_from_tools(run: Callable[[list[str]], str | None], notes: list[str] | None = None) -> KubeVersion | None:
-    """``kubectl version -o json`` then ``kubelet --version``, through ``run`` (argv → stdout or None)."""
-    if shutil.which("kubectl"):
-        out = run(["kubectl", "version", "-o", "json"])
+def version_from_tools(tools: VersionTools, notes: list[str] | None = None) -> KubeVersion | None:
+    """``kubectl version -o json`` then ``kubelet --version``, asked through ``tools``."""
+    if tools.on_path("kubectl"):
+        out = tools.output(["kubectl", "version", "-o", "json"])
         if out:
             try:
                 sv = json.loads(out).get("serverVersion") or {}
@@ -251,8 +254,8 @@ def version_from_tools(run: Callable[[list[str]], str | None], notes: list[str] 
             _note(notes, "kubectl version -o json: failed (no cluster configured or reachable)")
     else:
         _note(notes, "kubectl: not on PATH")
-    if shutil.which("kubelet"):
-        out = run(["kubelet", "--version"])
+    if tools.on_path("kubelet"):
+        out = tools.output(["kubelet", "--version"])
         if out:
             m = _KUBELET_VERSION.search(out)
             if m:
@@ -265,26 +268,17 @@ def version_from_tools(run: Callable[[list[str]], str | None], notes: list[str] 
     return None
 
 
-def run_tool(argv: list[str]) -> str | None:
-    """Run a version tool (no shell), with a short timeout."""
-    try:
-        cp = subprocess.run(argv, capture_output=True, text=True, timeout=10, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return cp.stdout if cp.returncode == 0 else None
-
-
 def select_benchmark(
     *,
     version_mapping: Callable[[], dict[str, str]],
     benchmark: str = "",
     version: str = "",
     host: Host | None = None,
-    allow_tools: bool = True,
-    tool_runner: Callable[[list[str]], str | None] = run_tool,
+    tools: VersionTools | None = None,
     available: Callable[[], list[str]] | None = None,
 ) -> Selection:
-    """Decide the benchmark; every step is recorded in ``Selection.steps`` for ``explain``."""
+    """Decide the benchmark; every step is recorded in ``Selection.steps`` for ``explain``. ``tools``: the
+    node's kubectl/kubelet may be asked (None: this run may not start processes)."""
     if benchmark and version:
         raise UsageError("It is an error to specify both --version and --benchmark flags")
     if benchmark:
@@ -301,9 +295,9 @@ def select_benchmark(
         kv = version_from_manifests(host, notes)
         steps.append(f"control-plane manifests: {kv.source if kv else 'no image tag found'}")
         steps += [f"  {n}" for n in notes]
-    if kv is None and allow_tools:
+    if kv is None and tools is not None:
         notes = []
-        kv = version_from_tools(tool_runner, notes)
+        kv = version_from_tools(tools, notes)
         steps.append(f"kubectl/kubelet: {kv.source if kv else 'not found or no answer'}")
         steps += [f"  {n}" for n in notes]
     elif kv is None:

@@ -145,12 +145,9 @@ def make_executor(
         raise UsageError("--allow-shell runs audits on this machine; it cannot check --root or --snapshot")
     from kubecis.audit.dispatch import ALLOW_SHELL_HINT, AutoExecutor, native_executor
 
-    native = native_executor(host)
-    from kubecis.audit.native import NativeExecutor
-
-    if isinstance(native, NativeExecutor):
-        native.cluster = cluster if cluster is not None else make_cluster(host, live=live)
-        native.timeout = timeout  # --timeout bounds a native audit's wall time too
+    # --timeout bounds a native audit's wall time too
+    native = native_executor(host, cluster=cluster if cluster is not None else make_cluster(host, live=live),
+                             timeout=timeout)
     if kind == "native":
         return native
     if allow_shell:

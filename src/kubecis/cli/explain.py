@@ -78,7 +78,8 @@ def _explain_without_benchmark(e: VersionNotDetected, cfg_dir: Path, host: Host,
     """What can be decided without a benchmark: what version detection tried, the roles and the paths that the
     global config alone determines. The caller then fails with the error (exit 1) and what to pass."""
     from kubecis.benchmark.config import Config
-    from kubecis.benchmark.variables import describe, discover
+    from kubecis.benchmark.variables import describe
+    from kubecis.discovery import discover
     from kubecis.engine import NODE_SECTIONS, NOT_A_NODE, node_evidence, role_running
     from kubecis.errors import HostError
 

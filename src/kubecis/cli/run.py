@@ -119,7 +119,10 @@ def do_run(opts: RunOptions) -> int:
         allow_tools=live and opts.executor != "native",
     )
     if opts.snapshot is not None:  # replay what the snapshot was recorded for, unless told otherwise
-        request, _ = recorded_request(request, host)
+        from kubecis.host.snapshot import SnapshotHost
+
+        if isinstance(host, SnapshotHost):
+            request, _ = recorded_request(request, host)
     try:
         plan = make_plan(request, host)
     except VersionNotDetected:

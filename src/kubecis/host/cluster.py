@@ -33,12 +33,15 @@ import urllib.parse
 import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from kubecis.errors import HostError
 from kubecis.host.base import NotInSnapshot
 from kubecis.host.kubeapi import DEFAULT_SERVER, ClusterUnreachable, KubeTransport, NeedsPlugin, TransportError
 from kubecis.host.redact import MARKER
+
+if TYPE_CHECKING:
+    from kubecis.host.snapshot import SnapshotHost
 
 __all__ = [
     "MARKER",
@@ -243,10 +246,9 @@ class SnapshotCluster:
         self._entries = {k: v for k, v in entries.items() if k.startswith('["api"')}
 
     @classmethod
-    def from_host(cls, host: object) -> SnapshotCluster:
+    def from_host(cls, host: SnapshotHost) -> SnapshotCluster:
         """The api entries of the document a SnapshotHost replays."""
-        entries = getattr(host, "api_entries", None)
-        return cls(entries() if callable(entries) else {})
+        return cls(host.api_entries())
 
     @property
     def namespace(self) -> str:

@@ -33,7 +33,7 @@ import struct
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from kubecis.errors import HostError
 from kubecis.host.base import Host
@@ -485,11 +485,19 @@ def read_journal(host: Host, q: JournalQuery) -> JournalResult:
 _CACHE: weakref.WeakKeyDictionary[Any, dict[JournalQuery, JournalResult]] = weakref.WeakKeyDictionary()
 
 
+@runtime_checkable
+class RecordedJournal(Protocol):
+    """A host that answers journal queries itself (a snapshot: the recorded, redacted results) instead of
+    having journal files to read."""
+
+    def journal(self, q: JournalQuery) -> JournalResult: ...
+
+
 def query(host: Host, q: JournalQuery) -> JournalResult:
-    """The journal as ``host`` sees it: its own ``journal()`` if it has one, else its files (cached per host)."""
-    own: Callable[[JournalQuery], JournalResult] | None = getattr(host, "journal", None)
-    if own is not None:
-        return own(q)
+    """The journal as ``host`` sees it: its own answers (:class:`RecordedJournal`), else its files (cached
+    per host)."""
+    if isinstance(host, RecordedJournal):
+        return host.journal(q)
     try:
         cache = _CACHE.setdefault(host, {})
     except TypeError:  # not weak-referenceable
