@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from kubecis.errors import HostError
-from kubecis.host.kubeapi import ClusterUnreachable, KubeTransport
+from kubecis.host.apibase import ClusterUnreachable
+from kubecis.host.kubeapi import KubeTransport
 
 
 class ApiError(HostError):

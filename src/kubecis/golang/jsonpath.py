@@ -31,7 +31,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from kubecis.golang.errors import JsonPathError, UnsupportedValueError
@@ -54,73 +54,96 @@ __all__ = [
 # --------------------------------------------------------------------------- nodes
 
 
-@dataclass(eq=False)
+# Plain classes with slots (not dataclasses): they are created when the module is imported, on every run.
+
+
 class ListNode:
-    nodes: list[Node] = field(default_factory=list)
+    __slots__ = ("nodes",)
+
+    def __init__(self, nodes: list[Node] | None = None) -> None:
+        self.nodes: list[Node] = nodes if nodes is not None else []
 
 
-@dataclass(eq=False)
 class TextNode:
-    text: str
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
 
 
-@dataclass(eq=False)
 class FieldNode:
-    name: str
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
 
 
-@dataclass(eq=False)
 class Param:
-    value: int = 0
-    known: bool = False
-    derived: bool = False
+    __slots__ = ("derived", "known", "value")
+
+    def __init__(self, value: int = 0, known: bool = False, derived: bool = False) -> None:
+        self.value = value
+        self.known = known
+        self.derived = derived
 
 
-@dataclass(eq=False)
 class ArrayNode:
-    params: tuple[Param, Param, Param]
+    __slots__ = ("params",)
+
+    def __init__(self, params: tuple[Param, Param, Param]) -> None:
+        self.params = params
 
 
-@dataclass(eq=False)
 class FilterNode:
-    left: ListNode
-    right: ListNode
-    operator: str
+    __slots__ = ("left", "operator", "right")
+
+    def __init__(self, left: ListNode, right: ListNode, operator: str) -> None:
+        self.left = left
+        self.right = right
+        self.operator = operator
 
 
-@dataclass(eq=False)
 class IntNode:
-    value: int
+    __slots__ = ("value",)
+
+    def __init__(self, value: int) -> None:
+        self.value = value
 
 
-@dataclass(eq=False)
 class FloatNode:
-    value: float
+    __slots__ = ("value",)
+
+    def __init__(self, value: float) -> None:
+        self.value = value
 
 
-@dataclass(eq=False)
 class BoolNode:
-    value: bool
+    __slots__ = ("value",)
+
+    def __init__(self, value: bool) -> None:
+        self.value = value
 
 
-@dataclass(eq=False)
 class WildcardNode:
-    pass
+    __slots__ = ()
 
 
-@dataclass(eq=False)
 class RecursiveNode:
-    pass
+    __slots__ = ()
 
 
-@dataclass(eq=False)
 class UnionNode:
-    nodes: list[ListNode]
+    __slots__ = ("nodes",)
+
+    def __init__(self, nodes: list[ListNode]) -> None:
+        self.nodes = nodes
 
 
-@dataclass(eq=False)
 class IdentifierNode:
-    name: str
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
 
 
 Node = (

@@ -36,11 +36,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from kubecis.errors import HostError
+from kubecis.host.apibase import DEFAULT_SERVER, ClusterUnreachable, NeedsPlugin, TransportError
 from kubecis.host.base import NotInSnapshot
-from kubecis.host.kubeapi import DEFAULT_SERVER, ClusterUnreachable, KubeTransport, NeedsPlugin, TransportError
 from kubecis.host.redact import MARKER
 
 if TYPE_CHECKING:
+    from kubecis.host.kubeapi import KubeTransport
     from kubecis.host.snapshot import SnapshotHost
 
 __all__ = [
@@ -100,8 +101,17 @@ class LiveCluster:
     """
 
     def __init__(self, env: Mapping[str, str] | None = None, *, transport: KubeTransport | None = None) -> None:
-        self._t = transport if transport is not None else KubeTransport(
-            env, allow_plugins=False, user_agent="kubectl (kubecis native)")
+        self._env = env
+        self._transport = transport
+
+    @property
+    def _t(self) -> KubeTransport:
+        """The transport, made (and its module imported) when an audit first talks to the cluster."""
+        if self._transport is None:
+            from kubecis.host.kubeapi import KubeTransport
+
+            self._transport = KubeTransport(self._env, allow_plugins=False, user_agent="kubectl (kubecis native)")
+        return self._transport
 
     @property
     def namespace(self) -> str:

@@ -28,27 +28,10 @@ from typing import Any
 import yaml
 
 from kubecis.errors import HostError
+from kubecis.host.apibase import DEFAULT_SERVER, ClusterUnreachable, NeedsPlugin, TransportError
 
 SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
-DEFAULT_SERVER = "http://localhost:8080"
 TIMEOUT = 32.0
-
-
-class ClusterUnreachable(HostError):
-    """The API server refused the connection. ``host`` is ``HOST[:PORT]`` as kubectl names it."""
-
-    def __init__(self, host: str, url: str) -> None:
-        super().__init__(host)
-        self.host = host
-        self.url = url
-
-
-class TransportError(HostError):
-    """The request could not be made (TLS failure, timeout, reset...). ``str()`` says why in one line."""
-
-
-class NeedsPlugin(HostError):
-    """The configuration runs a credential plugin (exec/auth-provider) and this caller does not allow it."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 
 from kubecis.host._fs import FSHost
 
@@ -21,6 +20,8 @@ class LiveHost(FSHost):
 
     @property
     def name(self) -> str:
+        import socket  # only reports name the host
+
         return socket.gethostname()
 
     def _stat(self, path: str, follow: bool) -> os.stat_result:

@@ -21,12 +21,7 @@ from __future__ import annotations
 from kubecis.audit.native.context import Ctx
 from kubecis.audit.native.errors import Unsupported
 from kubecis.audit.native.streams import enc
-from kubecis.audit.native.utilities.kubectl.api_resources import api_resources
-from kubecis.audit.native.utilities.kubectl.auth import can_i
-from kubecis.audit.native.utilities.kubectl.debug import debug
-from kubecis.audit.native.utilities.kubectl.describe import describe
 from kubecis.audit.native.utilities.kubectl.flags import WITH_VALUE, parse_flags
-from kubecis.audit.native.utilities.kubectl.get import get
 from kubecis.audit.native.utilities.kubectl.requests import KubectlError
 from kubecis.host.cluster import Cluster, ClusterUnreachable, NoCluster, NotNative
 
@@ -72,15 +67,25 @@ def _run(ctx: Ctx, prog: str, args: list[str]) -> int:
         if sub == "get":
             if o.after_dashes is not None:
                 raise Unsupported(f"{prog} get --")
+            from kubecis.audit.native.utilities.kubectl.get import get  # each subcommand loaded when used
+
             return get(ctx, prog, cluster, o)
         if sub == "describe":
+            from kubecis.audit.native.utilities.kubectl.describe import describe
+
             return describe(ctx, prog, cluster, o)
         if sub == "auth" and o.args[:1] == ["can-i"]:
+            from kubecis.audit.native.utilities.kubectl.auth import can_i
+
             o.args = o.args[1:]
             return can_i(ctx, prog, cluster, o)
         if sub == "debug":
+            from kubecis.audit.native.utilities.kubectl.debug import debug
+
             return debug(ctx, prog, cluster, o)
         if sub == "api-resources":
+            from kubecis.audit.native.utilities.kubectl.api_resources import api_resources
+
             return api_resources(ctx, prog, cluster, o)
         raise Unsupported(f"{prog} {sub}")
     except NotNative as exc:

@@ -32,7 +32,6 @@ from kubecis.audit.native.utilities.kubectl.requests import (
 from kubecis.audit.native.utilities.kubectl.resources import RESTMapper
 from kubecis.golang.errors import NotReproduced
 from kubecis.golang.json import go_json_indent
-from kubecis.golang.yamlemit import go_yaml
 from kubecis.host.cluster import APIResource, Cluster
 
 __all__ = ["get", "table"]
@@ -145,6 +144,8 @@ def get(ctx: Ctx, prog: str, cluster: Cluster, o: Opts) -> int:
         elif output == "yaml":
             if not isinstance(doc, dict) or not doc:
                 raise Unsupported("kubectl -o yaml of a non-object")
+            from kubecis.golang.yamlemit import go_yaml  # -o yaml is rare in audits
+
             try:
                 ctx.write(go_yaml(omit_managed_fields(doc)))
             except NotReproduced as exc:
