@@ -10,7 +10,10 @@ It builds a kubeadm-like hermetic node with 300 extra processes, then inside it 
 (2) the same audits run one by one through `sh -c` (kube-bench's way),
 (3) the same audits through the native executor inside one Python process (cold host, empty parse memo):
     the like-for-like figure, without interpreter start-up, YAML loading and reporting,
-and outside it (4) evaluating 1,000 recorded snapshot files with 2 worker processes (nodes/s).
+(4) `kubecis version` (start-up alone) beside `python -c pass` (the interpreter's own floor),
+(5) where a whole run's time goes, each phase measured in a fresh process: interpreter start-up, imports,
+    plan (definitions YAML, discovery), audits and evaluation, report,
+and outside it (6) evaluating 1,000 recorded snapshot files with 2 worker processes (nodes/s).
 Figures are printed as ratios against the baseline measured in the same run; absolute times on
 shared machines are noisy.
 """
@@ -72,8 +75,47 @@ INNER = textwrap.dedent(
         for s in scripts:
             ex.run(s)
         inproc.append(time.perf_counter() - t)
+    def best(argv, n):
+        out = []
+        for _ in range(n):
+            t = time.perf_counter()
+            subprocess.run(argv, capture_output=True, check=True)
+            out.append(time.perf_counter() - t)
+        return min(out)
+    version = best([kubecis, "version"], 10)
+    bare = best([sys.executable, "-c", "pass"], 10)
+    phases = []
+    for _ in range(repeat):
+        cp = subprocess.run([sys.executable, "-c", PHASES, cfg], capture_output=True, text=True, check=True)
+        phases.append(json.loads(cp.stdout))
+    phase = {k: min(p[k] for p in phases) for k in phases[0]}
     print(json.dumps({"native": min(native), "shell": min(shell), "inproc": min(inproc), "audits": len(scripts),
-                      "rss_kb": rss_kb}))
+                      "rss_kb": rss_kb, "version": version, "bare": bare, "phases": phase}))
+    """
+)
+
+# One run split into its phases, in a fresh process (so imports are cold): what a whole run cannot go below.
+PHASES = textwrap.dedent(
+    """
+    import json, sys, time
+    from pathlib import Path
+    t0 = time.perf_counter()
+    from kubecis.cli import main, run  # the CLI and the run command, as `kubecis run` imports them
+    from kubecis.audit.native import NativeExecutor
+    from kubecis.engine import PlanRequest, make_plan, run_plan
+    from kubecis.host.cluster import LiveCluster
+    from kubecis.host.live import LiveHost
+    from kubecis.report import ReportOptions, render
+    from kubecis.results.runner import Filters
+    t1 = time.perf_counter()
+    host = LiveHost()
+    plan = make_plan(PlanRequest(Path(sys.argv[1]), benchmark="cis-1.12", allow_tools=False), host)
+    t2 = time.perf_counter()
+    result = run_plan(plan, NativeExecutor(host, cluster=LiveCluster()), Filters())
+    t3 = time.perf_counter()
+    render("json", result, ReportOptions())
+    t4 = time.perf_counter()
+    print(json.dumps({"imports": t1 - t0, "plan": t2 - t1, "audits": t3 - t2, "report": t4 - t3}))
     """
 )
 
@@ -92,7 +134,7 @@ def main() -> int:
     spec = dataclasses.replace(spec, processes=(*spec.processes, *extra))
     with tempfile.TemporaryDirectory() as tmp:
         script = Path(tmp) / "inner.py"
-        script.write_text(INNER)
+        script.write_text(INNER.replace("PHASES", repr(PHASES)))
         res = run_in_node(spec, [sys.executable, str(script), kubecis, str(COMPAT / "cfg"), str(args.repeat)],
                           timeout=900)
         if res.returncode != 0:
@@ -113,6 +155,12 @@ def main() -> int:
           f"speed-up: {m['shell'] / m['inproc']:.1f}x")
     print(f"kubecis --executor native (whole run: start-up, YAML, all checks, report): {m['native']:.3f} s   "
           f"speed-up: {m['shell'] / m['native']:.1f}x")
+    print(f"kubecis version: {m['version'] * 1000:.0f} ms (python -c pass: {m['bare'] * 1000:.0f} ms)")
+    ph = m["phases"]
+    print("where a whole run goes (each phase in a fresh process): python start-up "
+          f"{m['bare'] * 1000:.0f} ms, imports {ph['imports'] * 1000:.0f} ms, plan (YAML, discovery) "
+          f"{ph['plan'] * 1000:.0f} ms, audits and evaluation {ph['audits'] * 1000:.0f} ms, report "
+          f"{ph['report'] * 1000:.0f} ms")
     print(f"peak RSS of the native run: {m['rss_kb'] / 1024:.1f} MB")
     print(f"snapshot replay: {replay_rate:.0f} nodes/s ({args.replays} snapshot files, {args.jobs} processes)")
     return 0

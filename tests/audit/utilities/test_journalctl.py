@@ -27,10 +27,9 @@ from kubecis.audit.native.corpus import distinct, load_corpus
 from kubecis.host.journal import JournalQuery, JournalUnsupported, _decompress, read_journal
 from kubecis.host.rooted import RootedHost
 from kubecis.host.snapshot import RecordingHost, SnapshotHost
+from tests.audit.journal_fixtures import MID, journal_remote, node_journals, write_journal
 from tests.realtools import AUDIT_TOOLS, why_not_real
 from tests.shared import COMPAT as SHARED_COMPAT
-
-from .journal_fixtures import MID, journal_remote, node_journals, write_journal
 
 CFG = SHARED_COMPAT / "cfg"
 K3S_SETS = ["cis-1.6-k3s", "k3s-cis-1.7", "k3s-cis-1.8", "k3s-cis-1.9", "k3s-cis-1.23", "k3s-cis-1.24"]
@@ -389,7 +388,7 @@ def _lz4_compress(data: bytes) -> bytes:
 def test_xz_and_lz4_journal_files(tmp_path: Path, kind: str, compact: bool) -> None:
     if kind == "lz4" and shutil.which("lz4") is None:
         pytest.skip("the lz4 command-line tool is not installed (apt lz4)")
-    from .journal_fixtures import APISERVER, _Clock, k3s_server_boot, recompress
+    from tests.audit.journal_fixtures import APISERVER, _Clock, k3s_server_boot, recompress
 
     entries = k3s_server_boot(_Clock(1_732_480_000_000_000, "e" * 32, "node1"), APISERVER, "--read-only-port=0")
     plain = write_journal(tmp_path / "plain.journal", entries, compress=False, compact=compact)

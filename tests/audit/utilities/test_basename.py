@@ -1,0 +1,20 @@
+"""``basename``: GNU basename."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.audit.utilities.dash import needs_dash, same_as_dash
+
+CASES = [
+    "basename /etc/kubernetes/admin.conf",
+    "basename /etc/kubernetes/admin.conf .conf",
+    "basename /etc/",
+    "basename /",
+]
+
+
+@needs_dash
+@pytest.mark.parametrize("script", CASES, ids=lambda s: s[:50])
+def test_same_as_dash(script: str) -> None:
+    same_as_dash(script)

@@ -1,0 +1,19 @@
+"""``wc``: GNU wc -l."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.audit.utilities.dash import needs_dash, same_as_dash
+
+CASES = [
+    "printf 'a\\nb\\n' | wc -l",
+    "printf 'a' | wc -l",
+    "wc -l /etc/hostname",
+]
+
+
+@needs_dash
+@pytest.mark.parametrize("script", CASES, ids=lambda s: s[:50])
+def test_same_as_dash(script: str) -> None:
+    same_as_dash(script)
