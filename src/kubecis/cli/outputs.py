@@ -10,7 +10,6 @@ or boto3 unless the option that needs it was given.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import os
 import sys
 from dataclasses import dataclass, field, replace
@@ -21,6 +20,8 @@ from kubecis.cli import args as a
 from kubecis.errors import KubecisError, SinkError, UsageError
 
 if TYPE_CHECKING:
+    import datetime as dt
+
     from kubecis.host.base import Host
     from kubecis.report.options import AsffSettings
     from kubecis.results.model import RunResult
@@ -75,6 +76,12 @@ def options_from(ns: argparse.Namespace) -> dict[str, Any]:
             "store": ns.store, "pgsql": ns.pgsql, "asff": ns.asff}
 
 
+def _now() -> dt.datetime:
+    import datetime as dt  # datetime costs start-up; only the sinks read the time
+
+    return dt.datetime.now(dt.UTC)
+
+
 @dataclass(slots=True)
 class Outputs:
     """What one run does besides rendering kube-bench's formats. Built before the checks run."""
@@ -87,7 +94,7 @@ class Outputs:
     pgsql: PgsqlSettings | None = None
     asff: bool = False
     asff_settings: AsffSettings | None = None
-    started: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    started: dt.datetime = field(default_factory=lambda: _now())
 
     @classmethod
     def prepare(cls, *, fmt: str, waivers: Path | None, node_name: str, cluster: str, store: str | None,

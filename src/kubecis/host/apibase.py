@@ -1,4 +1,5 @@
-"""What every client of a cluster API shares without its transport: the errors, and kubectl's default server.
+"""What every client of a cluster API shares without its transport: errors, kubectl's default server, the
+redaction marker.
 
 Kept apart from :mod:`kubecis.host.kubeapi` (which brings the ``kubernetes`` library's configuration
 machinery) so that the native kubectl can name these without importing the transport.
@@ -8,9 +9,12 @@ from __future__ import annotations
 
 from kubecis.errors import HostError
 
-__all__ = ["DEFAULT_SERVER", "ClusterUnreachable", "NeedsPlugin", "TransportError"]
+__all__ = ["DEFAULT_SERVER", "MARKER", "ClusterUnreachable", "NeedsPlugin", "TransportError"]
 
 DEFAULT_SERVER = "http://localhost:8080"
+# What replaces secret material in anything kubecis records (snapshots, recorded API answers); the rules that
+# decide what is secret are kubecis.host.redact's.
+MARKER = "REDACTED-BY-KUBECIS"
 
 
 class ClusterUnreachable(HostError):

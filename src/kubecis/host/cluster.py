@@ -36,9 +36,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from kubecis.errors import HostError
-from kubecis.host.apibase import DEFAULT_SERVER, ClusterUnreachable, NeedsPlugin, TransportError
+from kubecis.host.apibase import DEFAULT_SERVER, MARKER, ClusterUnreachable, NeedsPlugin, TransportError
 from kubecis.host.base import NotInSnapshot
-from kubecis.host.redact import MARKER
 
 if TYPE_CHECKING:
     from kubecis.host.kubeapi import KubeTransport

@@ -38,7 +38,8 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NamedTuple
 
-MARKER = "REDACTED-BY-KUBECIS"
+from kubecis.host.apibase import MARKER as MARKER  # re-exported: the marker these rules write
+
 MARKER_B64 = base64.b64encode(MARKER.encode()).decode()
 
 # ----------------------------------------------------------------------------------------------- names
