@@ -15,11 +15,14 @@ share one implementation:
 * :mod:`~kubecis.golang.tabwriter` -- text/tabwriter (kubectl's tables and describe output);
 * :mod:`~kubecis.golang.values` -- the Go types the decoded values stand for.
 
-Why hand-written: no Python library reproduces these byte for byte (client-go's JSONPath is a template
-language with its own quirks; go-yaml v2's resolver and emitter differ from PyYAML's; RE2's syntax is
-translated rather than run by ``google-re2`` because the shipped patterns need ``re``'s semantics plus a
-clean error for what RE2 rejects, see :mod:`~kubecis.golang.regexp`). Errors are :class:`GoError`
-subclasses (:mod:`~kubecis.golang.errors`). Nothing is imported here: import the module you need.
+Why hand-written: no Python library reproduces these byte for byte. client-go's JSONPath is a template
+language of its own (the JSONPath libraries implement other dialects); PyYAML parses, but go-yaml v2's
+resolver and emitter differ from PyYAML's; the standard ``json`` encoder neither escapes HTML nor formats
+float64 as Go does. Go's regexp syntax is translated to ``re`` rather than compiled by ``google-re2``: the few
+patterns benchmark definitions hold (``regex`` compare values, flag and env names) mean the same in both
+after translation, the translator already refuses what RE2 refuses (with the messages the check reasons and
+tests pin), and ``google-re2`` would add a compiled dependency to every node for them. Errors are
+:class:`~kubecis.golang.errors.GoError` subclasses. Nothing is imported here: import the module you need.
 """
 
 from __future__ import annotations

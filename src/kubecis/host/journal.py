@@ -1,5 +1,9 @@
 """A pure-Python reader of systemd journal files, over a Host (so ``--root`` and snapshots work).
 
+Why hand-written: libsystemd's reader (python-systemd) opens files by path on this machine; journals must be
+read through the Host (a ``--root`` contained by descriptors, a snapshot that holds recorded answers), with
+journalctl 252's exact merge and messages. Decompression is the libraries' (lzma, lz4, zstd).
+
 :func:`query` answers what ``journalctl`` needs: the journal files it would open
 (``/run/log/journal`` and ``/var/log/journal``, or one ``-D`` directory), the
 entries matching ``-u UNIT`` matches, merged across files and deduplicated the way

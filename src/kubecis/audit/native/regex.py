@@ -1,4 +1,8 @@
-"""POSIX basic/extended regular expressions (GNU flavour) and shell patterns, as Python ``re``."""
+"""POSIX basic/extended regular expressions (GNU flavour) and shell patterns, as Python ``re``.
+
+Why hand-written: no library translates GNU BRE/ERE (``\\(``, ``\\{``, ``[[:alpha:]]``, GNU's error
+messages) or shell globs to ``re``; ``fnmatch`` differs from dash on quoting and bracket rules.
+"""
 
 from __future__ import annotations
 

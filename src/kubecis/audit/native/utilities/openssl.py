@@ -6,6 +6,9 @@ CN = y``, RDNs in certificate order, multi-valued RDNs joined with `` + ``, valu
 ``,+<>;`` or start with ``#``/space or end with a space, ``"`` and ``\\`` escaped, control and non-ASCII
 bytes as ``\\XX``. Anything else (other options, an attribute type without a short name we know, a
 certificate that does not parse) is declined, never guessed: OpenSSL's load errors carry a thread id.
+
+Why hand-written: ``cryptography`` parses certificates, but its names print as RFC 4514 (reversed order,
+other escaping), not OpenSSL's ``oneline`` bytes that audits compare; two Names need only a small DER reader.
 """
 
 from __future__ import annotations
