@@ -127,3 +127,21 @@ def test_unknown_set_and_unwritable_output(tmp_path: Path, capsys: pytest.Captur
     rc, _, err = run_cli(["benchmarks", "docs", "--all", "--output-dir", str(blocker / "sub")], capsys)
     assert rc == 1 and "--output-dir" in one_line_error(err)
     assert not (blocker.parent / "sub").exists()
+
+
+def test_config_file_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """kube-bench's --config FILE: the global config file instead of the config directory's config.yaml (its
+    version_mapping decides here); the benchmark directories still come from --config-dir."""
+    cfg_dir = bundled.materialise()
+    mine = tmp_path / "my-config.yaml"
+    mine.write_text((cfg_dir / "config.yaml").read_text(encoding="utf-8").replace("'1.34': cis-2.0",
+                                                                                  "'1.34': cis-1.12"))
+    base = ["--snapshot", "example", "--config-dir", str(cfg_dir), "--version", "1.34"]
+    rc, out, _ = run_cli(["explain", *base], capsys)
+    assert rc == 0 and "=> cis-2.0 " in out
+    rc, out, _ = run_cli(["explain", *base, "--config", str(mine)], capsys)
+    assert rc == 0 and "=> cis-1.12 " in out and f"config file: {mine}" in out
+    rc, out, _ = run_cli(["run", *base, "--config", str(mine), "--json", "--targets", "node"], capsys)
+    assert rc == 0 and '"version":"cis-1.12"' in out.replace(" ", "")
+    rc, _, err = run_cli(["run", *base, "--config", str(tmp_path / "missing.yaml")], capsys)
+    assert rc == 1 and one_line_error(err) == f"kubecis: error: config file {tmp_path / 'missing.yaml'}: no such file"
