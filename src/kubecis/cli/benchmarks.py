@@ -69,7 +69,9 @@ def build(p: argparse.ArgumentParser, name: str) -> None:
                    help="write NAME.md (or NAME.html) per set into DIR (created if missing); with --all also the "
                         "index (README.md or index.html), and catalogue files of sets that no longer exist are "
                         "removed")
-    a.add_config_dir(c)
+    c.add_argument("--config-dir", "-D", type=a.path_arg, metavar="DIR",
+                   help="document the sets of this kube-bench-format directory (holds config.yaml) instead of the "
+                        "bundled ones")
     c.set_defaults(handler=docs_cmd)
 
 

@@ -615,12 +615,13 @@ def _header(cat: Catalogue) -> list[str]:
         facts.append(f"Kubernetes {', '.join(cat.kubernetes)}")
     facts.append("targets: " + ", ".join(f"{_c(t.target)}" for t in cat.targets))
     lines += ["; ".join(facts) + ".", ""]
-    summary = (f"{n['checks']} checks: {n['automated']} automated ({n['scored']} scored, {n['evidence']} decided from "
-               f"evidence though unscored"
-               + (f", {n['probes']} by a kubecis probe" if n["probes"] else "") + f"), {n['manual']} manual")
+    plain = n["automated"] - n["scored"] - n["evidence"]
+    summary = (f"{n['checks']} checks: {n['automated']} automated ({n['scored']} scored, {n['evidence']} unscored but "
+               f"decided from evidence, {plain} unscored), {n['manual']} manual")
     if n["skip"]:
         summary += f", {n['skip']} skipped"
-    lines += [summary + ".", ""]
+    summary += "." + (f" {n['probes']} are decided by a kubecis probe." if n["probes"] else "")
+    lines += [summary, ""]
     lines += [
         "Each check below says what it inspects, the audit kubecis runs (natively, with the paths shown as their "
         "defaults: on a node they are what discovery finds, see the variables), what makes it pass, and how to fix "
