@@ -103,6 +103,7 @@ def test_kube_bench_definitions(cfg_dir: Path, capsys: pytest.CaptureFixture[str
     assert str(cfg_dir) not in out  # no machine path
     assert "Kubernetes 1.32, 1.33, 1.34" in out  # from its version_mapping
     assert "etcd's data directory" in out
+    assert "from kube-bench-format definitions" in out and "`kubecis benchmarks docs cis-1.12 --config-dir DIR`" in out
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -145,3 +146,9 @@ def test_config_file_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert rc == 0 and '"version":"cis-1.12"' in out.replace(" ", "")
     rc, _, err = run_cli(["run", *base, "--config", str(tmp_path / "missing.yaml")], capsys)
     assert rc == 1 and one_line_error(err) == f"kubecis: error: config file {tmp_path / 'missing.yaml'}: no such file"
+
+
+def test_the_help_spells_the_regeneration_like_the_files() -> None:
+    from kubecis.cli.benchmarks import REGENERATE
+
+    assert REGENERATE == catalogue.REGENERATE

@@ -17,8 +17,8 @@ page (jinja2, imported only then; nothing loaded from anywhere).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 from kubecis.benchmark.config import FILE_KINDS, Config, NodeSection
 from kubecis.benchmark.model import Check, Controls, TestItem
@@ -146,7 +146,6 @@ class Catalogue:
     targets: tuple[TargetSection, ...]
     variables: tuple[Variable, ...]  # those the checks use, in first-use order
     source: str = "bundled"  # "bundled" or "config-dir"
-    extra: Mapping[str, str] = field(default_factory=dict)
 
     def entries(self) -> list[Entry]:
         return [e for t in self.targets for e in t.entries()]
@@ -605,9 +604,12 @@ def anchor(check_id: str) -> str:
 
 def _header(cat: Catalogue) -> list[str]:
     n = cat.counts()
+    if cat.source == "bundled":
+        origin, again = "kubecis's benchmark definitions", REGENERATE
+    else:
+        origin, again = "kube-bench-format definitions", f"kubecis benchmarks docs {cat.name} --config-dir DIR"
     lines = [f"# {cat.name}: check catalogue", "",
-             f"{GENERATED_MARK} from kubecis's benchmark definitions; do not edit. "
-             f"Regenerate: {_c(REGENERATE)} -->", ""]
+             f"{GENERATED_MARK} from {origin}; do not edit. Regenerate: {_c(again)} -->", ""]
     if cat.description:
         lines += [md_text(cat.description), ""]
     facts = []
@@ -625,7 +627,8 @@ def _header(cat: Catalogue) -> list[str]:
     lines += [
         "Each check below says what it inspects, the audit kubecis runs (natively, with the paths shown as their "
         "defaults: on a node they are what discovery finds, see the variables), what makes it pass, and how to fix "
-        "it. `kubecis benchmarks show " + cat.name + " ID` prints a check's definition; `kubecis explain` shows what "
+        "it. `kubecis benchmarks show " + cat.name + (" ID` " if cat.source == "bundled" else " ID --config-dir DIR` ")
+        + "prints a check's definition; `kubecis explain` shows what "
         "discovery decides on a node.", ""]
     return lines
 
@@ -706,20 +709,26 @@ class IndexRow:
     file: str
 
 
-def index_rows(cats: Iterable[Catalogue], ext: str) -> list[IndexRow]:
+def index_rows(cats: Sequence[Catalogue], ext: str) -> list[IndexRow]:
     return [IndexRow(c.name, c.description, c.kubernetes, tuple(t.target for t in c.targets), c.counts(),
                      f"{c.name}.{ext}") for c in cats]
 
 
-def index_markdown(cats: Iterable[Catalogue]) -> str:
+def index_markdown(cats: Sequence[Catalogue]) -> str:
     """The index of several catalogues (``README.md`` beside them)."""
+    bundled = all(c.source == "bundled" for c in cats)
+    if bundled:
+        origin, again, which = ("kubecis's benchmark definitions", REGENERATE,
+                                "Every check of every benchmark set kubecis ships")
+    else:
+        origin, again, which = ("kube-bench-format definitions",
+                                "kubecis benchmarks docs --all --config-dir DIR --output-dir OUT",
+                                "Every check of the benchmark sets of a kube-bench-format directory")
     lines = ["# Check catalogue", "",
-             f"{GENERATED_MARK} from kubecis's benchmark definitions; do not edit. Regenerate: {_c(REGENERATE)} -->",
-             "",
-             "Every check of every benchmark set kubecis ships: what it inspects, how it is decided and how to fix "
-             "it, generated from the same definitions `kubecis run` executes. `kubecis benchmarks docs NAME` prints "
-             "one set (`--format html` for a single self-contained page); `--config-dir DIR` documents "
-             "kube-bench-format definitions the same way.", "",
+             f"{GENERATED_MARK} from {origin}; do not edit. Regenerate: {_c(again)} -->", "",
+             f"{which}: what it inspects, how it is decided and how to fix it, generated from the same definitions "
+             "`kubecis run` executes. `kubecis benchmarks docs NAME` prints one set (`--format html` for a single "
+             "self-contained page); `--config-dir DIR` documents kube-bench-format definitions the same way.", "",
              "| set | chosen for Kubernetes | targets | checks | automated | scored | from evidence | manual |",
              "|---|---|---|---:|---:|---:|---:|---:|"]
     for r in index_rows(cats, "md"):
@@ -744,7 +753,7 @@ def html(cat: Catalogue) -> str:
                            anchor=anchor, TARGET_WHAT=TARGET_WHAT, regenerate=REGENERATE)
 
 
-def index_html(cats: Iterable[Catalogue]) -> str:
+def index_html(cats: Sequence[Catalogue]) -> str:
     from kubecis.report.html import render_template
 
     return render_template("catalogue_index.html.j2", rows=index_rows(cats, "html"), segments=segments)
