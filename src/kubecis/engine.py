@@ -49,6 +49,7 @@ class PlanRequest:
     targets: tuple[str, ...] = ()  # empty: detect node roles (kube-bench's root command)
     use_cmdline_paths: bool = True
     allow_tools: bool = True  # may version detection start kubectl/kubelet?
+    config_file: Path | None = None  # kube-bench's --config: the global config file instead of config_dir's
 
 
 def recorded_request(req: PlanRequest, host: Host) -> tuple[PlanRequest, list[str]]:
@@ -121,7 +122,7 @@ NOT_A_NODE = ("this machine does not look like a Kubernetes node (no control-pla
 
 
 def make_plan(req: PlanRequest, host: Host) -> Plan:
-    base = Config.load(req.config_dir)
+    base = Config.load(req.config_dir, req.config_file)
     selection = select_benchmark(
         version_mapping=base.version_mapping,
         benchmark=req.benchmark,

@@ -121,6 +121,8 @@ class Config:
             alt = config_dir / "config.yml"
             path = alt if alt.exists() else path
         if not path.exists():
+            if config_file is not None:
+                raise ConfigError(f"config file {config_file}: no such file")
             raise ConfigError(f"{path}: config file not found (is {config_dir} a kube-bench cfg directory?)")
         return cls(config_dir, read_config_file(path))
 
