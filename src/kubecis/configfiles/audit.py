@@ -72,7 +72,7 @@ class Rule:
             if values:
                 parts.append(f"{label} {', '.join(_show(v) for v in values)}")
         if self.resources:
-            parts.append("resources " + ", ".join(_show_gr(g) for g in self.resources))
+            parts.append("resources {" + ", ".join(_show_gr(g) for g in self.resources) + "}")
         if not (self.users or self.user_groups or self.verbs or self.namespaces or self.non_resource_urls
                 or self.resources):
             parts.append("no conditions: matches every request")
@@ -84,10 +84,9 @@ def _show(v: str) -> str:
 
 
 def _show_gr(g: GroupResources) -> str:
-    where = f"group {g.group}" if g.group else "core group"
-    what = "/".join(g.resources) if g.resources else "all resources"
-    names = f" named {', '.join(_show(n) for n in g.resource_names)}" if g.resource_names else ""
-    return f"{what} in the {where}{names}" if g.group else f"{what}{names}"
+    what = f"[{', '.join(_show(r) for r in g.resources)}]" if g.resources else "all"
+    names = f" named [{', '.join(_show(n) for n in g.resource_names)}]" if g.resource_names else ""
+    return f"{g.group or 'core'}: {what}{names}"
 
 
 @dataclass(frozen=True, slots=True)
