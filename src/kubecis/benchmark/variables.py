@@ -380,5 +380,5 @@ def _all_text(controls: Controls) -> str:
 
 def describe(d: Discovery) -> list[str]:
     """Human-readable decision lines for ``kubecis explain``."""
-    return [f"{x.component:<18} {x.kind:<10} {x.value or '-':<50} {x.why}" for x in d.decisions]
+    return [f"{x.component:<18} {x.kind:<16} {x.value or '-':<50} {x.why}" for x in d.decisions]
 
