@@ -12,6 +12,9 @@ rule for a failing audit applies (FAIL if scored, WARN if not), never PASS. Stat
 :data:`PROBES` is the registry: name -> :class:`ProbeSpec` (the function is imported only when the probe runs).
 Its ``summary`` and ``inspects`` describe each probe in words (a check catalogue is generated from them).
 
+:data:`NODE_PROBES` are the probes that read the node instead of the cluster API: the kube-apiserver's configuration
+files (:mod:`kubecis.probes.configs`, docs/config-checks.md), each given as its argument.
+
 Adding a probe: a function ``f(ctx: ProbeContext, args: Sequence[str]) -> ProbeResult`` in any module, and an
 entry here. If that module defines ``parse_args(name, args)`` (raising :class:`ProbeUsageError`), static
 coverage (``kubecis audits coverage``) calls it to reject malformed calls without evaluating anything.
