@@ -12,6 +12,7 @@ from kubecis.audit.native import NativeExecutor
 from kubecis.benchmark import bundled
 from kubecis.benchmark.config import Config
 from kubecis.benchmark.variables import discover, substitute
+from kubecis.host.base import Host
 from kubecis.results.runner import run_check
 from tests.fakes import FakeHost
 
@@ -44,7 +45,7 @@ def node(flags: dict[str, str], files: dict[str, str] | None = None) -> FakeHost
     return host
 
 
-def verdicts(host: FakeHost, bench: str = "cis-2.0", ids: tuple[str, ...] = tuple(CHECKS)) -> dict[str, Verdict]:
+def verdicts(host: Host, bench: str = "cis-2.0", ids: tuple[str, ...] = tuple(CHECKS)) -> dict[str, Verdict]:
     s = bundled.get_set(bench)
     out: dict[str, Verdict] = {}
     ex = NativeExecutor(host)
@@ -59,5 +60,5 @@ def verdicts(host: FakeHost, bench: str = "cis-2.0", ids: tuple[str, ...] = tupl
     return out
 
 
-def states(host: FakeHost, bench: str = "cis-2.0", ids: tuple[str, ...] = tuple(CHECKS)) -> dict[str, str]:
+def states(host: Host, bench: str = "cis-2.0", ids: tuple[str, ...] = tuple(CHECKS)) -> dict[str, str]:
     return {k: v.state for k, v in verdicts(host, bench, ids).items()}
