@@ -5,7 +5,9 @@ first existing candidate path. kubecis does the same, with one improvement that
 fixes kube-bench's most reported false positive (#1256): when the running
 kubelet (or kube-proxy, scheduler, controller-manager, etcd) names its config,
 kubeconfig or data dir on its command line, that path wins over the candidate
-list. Every decision is recorded with its reason for ``kubecis explain``.
+list. The API server's encryption, admission and audit files are kubecis's own
+kinds, named only by its flags (:data:`FLAG_ONLY_KINDS`, docs/config-checks.md).
+Every decision is recorded with its reason for ``kubecis explain``.
 
 Substitution happens on the parsed model (every text field), which is equivalent
 to kube-bench's raw-text replacement for all shipped data, without letting a
