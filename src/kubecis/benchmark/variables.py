@@ -5,7 +5,9 @@ first existing candidate path. kubecis does the same, with one improvement that
 fixes kube-bench's most reported false positive (#1256): when the running
 kubelet (or kube-proxy, scheduler, controller-manager, etcd) names its config,
 kubeconfig or data dir on its command line, that path wins over the candidate
-list. Every decision is recorded with its reason for ``kubecis explain``.
+list. The API server's encryption, admission and audit files are kubecis's own
+kinds, named only by its flags (:data:`FLAG_ONLY_KINDS`, docs/config-checks.md).
+Every decision is recorded with its reason for ``kubecis explain``.
 
 Substitution happens on the parsed model (every text field), which is equivalent
 to kube-bench's raw-text replacement for all shipped data, without letting a
@@ -41,7 +43,13 @@ CMDLINE_FILE_FLAGS: dict[str, dict[str, str]] = {
     "scheduler": {"--kubeconfig": "kubeconfig"},
     "controllermanager": {"--kubeconfig": "kubeconfig"},
     "etcd": {"--data-dir": "datadir"},
+    "apiserver": {"--encryption-provider-config": "encryptionconfig", "--admission-control-config-file":
+                  "admissionconfig", "--audit-policy-file": "auditpolicy"},
 }
+# Kinds only a running component's flag names (kubecis's): with no candidate and no default configured, the value is
+# "" when the running component names none (kubeadm's default: the flag is not set), and undetermined (the checks
+# using it WARN) when no command line was read. Never the component's name.
+FLAG_ONLY_KINDS = frozenset({"encryptionconfig", "admissionconfig", "auditpolicy"})
 
 # The characters a value from the host may consist of to be pasted into an audit. None of them is special to
 # /bin/sh bare, inside "...", inside '...', inside a nested `sh -c '...'` or inside backquotes, so such a value
@@ -207,7 +215,7 @@ def discover(section: NodeSection, host: Host, *, use_cmdline: bool = True) -> D
                 d.decisions.append(Decision(comp.name, kind, v,
                                             f"the running {comp.name} names it with {flag}{note}"))
                 continue
-            if not cands and default is None:
+            if not cands and default is None and kind not in FLAG_ONLY_KINDS:
                 continue
             chosen: str | None = None
             state = "missing"
@@ -225,6 +233,9 @@ def discover(section: NodeSection, host: Host, *, use_cmdline: bool = True) -> D
             elif default is not None:
                 chosen = default
                 why = "no candidate exists; using the default"
+            elif kind in FLAG_ONLY_KINDS:
+                _named_none(d, comp.name, kind, proc if use_cmdline else None)
+                continue
             else:
                 chosen = comp.name
                 why = "no candidate exists and no default; using the component name (kube-bench rule)"
@@ -239,6 +250,19 @@ def _undetermined(d: Discovery, component: str, kind: str, value: str, why: str,
     var = f"${component}{kind}"
     d.refused[var] = f"{var} undetermined: {problem}"
     d.decisions.append(Decision(component, kind, value, f"{why}; {problem}"))
+
+
+def _named_none(d: Discovery, component: str, kind: str, proc: Process | None) -> None:
+    """A flag-only kind (:data:`FLAG_ONLY_KINDS`) the component's command line does not name."""
+    flag = next((f for f, k in CMDLINE_FILE_FLAGS.get(component, {}).items() if k == kind), None)
+    if flag is None:
+        return
+    if proc is None:
+        _undetermined(d, component, kind, "", f"only a running {component}'s {flag} names it",
+                      f"no {component} command line was read (not running, or --discovery candidates)")
+        return
+    d.files.setdefault(kind, {})[component] = ""
+    d.decisions.append(Decision(component, kind, "", f"the running {component} names none with {flag} (not set)"))
 
 
 def nominal_discovery(section: NodeSection | None) -> Discovery:
@@ -268,7 +292,7 @@ def _quote(value: str) -> str:
 
 def substitute(controls: Controls, discovery: Discovery, raw_text: str | None = None) -> Controls:
     """Replace ``$<component><kind>`` in every text field; add the default ``audit_env`` (§4.6)."""
-    pairs = [(name, _quote(v)) for name, v in discovery.variables() if v]
+    pairs = [(name, _quote(v)) for name, v in discovery.variables()]  # "": a flag-only kind that nothing names
     # §4.5/§4.6: the bins whose replacement changed the file text, with repeats.
     text_for_bins = raw_text if raw_text is not None else _all_text(controls)
     changed_bins = [_quote(v) for c, v in discovery.bins.items() if v and f"${c}bin" in text_for_bins]
@@ -358,5 +382,5 @@ def _all_text(controls: Controls) -> str:
 
 def describe(d: Discovery) -> list[str]:
     """Human-readable decision lines for ``kubecis explain``."""
-    return [f"{x.component:<18} {x.kind:<10} {x.value or '-':<50} {x.why}" for x in d.decisions]
+    return [f"{x.component:<18} {x.kind:<16} {x.value or '-':<50} {x.why}" for x in d.decisions]
 
