@@ -32,7 +32,7 @@ def ids(run, settings=S1) -> list[str]:
 def test_findings_have_the_required_fields_and_kube_bench_values():
     run = demo_run(node="ip-10-0-0-1")
     fs = findings(run, S1)
-    assert len(fs) == run.totals.fail + run.totals.warn == 94
+    assert len(fs) == run.totals.fail + run.totals.warn == 90
     product = PRODUCT_ARN.format(region="eu-west-1")
     for f in fs:
         assert all(k in f for k in REQUIRED)
@@ -114,15 +114,15 @@ def aws_env(monkeypatch, tmp_path: Path):
 
 def test_send_in_real_batches_of_at_most_100(aws_env):
     fs = [f for n in ("n1", "n2", "n3") for f in findings(demo_run(node=n), S1)]
-    assert len(fs) == 282
+    assert len(fs) == 270
     with fake_securityhub() as hub:
         aws_env.setenv("AWS_ENDPOINT_URL_SECURITYHUB", hub.url)
         lines: list[str] = []
-        assert asff_sink.send(fs, "eu-west-1", lines.append) == 282
+        assert asff_sink.send(fs, "eu-west-1", lines.append) == 270
     assert hub.errors == []
-    assert [len(b) for b in hub.batches] == [100, 100, 82]
+    assert [len(b) for b in hub.batches] == [100, 100, 70]
     assert [f["Id"] for f in hub.findings] == [f["Id"] for f in fs]
-    assert lines == ["Number of findings that were successfully imported:282",
+    assert lines == ["Number of findings that were successfully imported:270",
                      "Number of findings that failed to import:0"]
 
 
@@ -154,10 +154,10 @@ def test_cli_asff_sends_after_writing_the_report(aws_env, tmp_path: Path, capsys
         rc = main(["demo", "--json", "--outputfile", str(out), "--asff", "--node-name", "cp-1"])
     err = capsys.readouterr().err
     assert rc == 0, err
-    assert json.loads(out.read_text())["Totals"]["total_fail"] == 34
-    assert len(hub.findings) == 94 and hub.errors == []
+    assert json.loads(out.read_text())["Totals"]["total_fail"] == 59
+    assert len(hub.findings) == 90 and hub.errors == []
     assert all(f["Id"].endswith(f"+{ARN1}+cp-1") for f in hub.findings)
-    assert "Number of findings that were successfully imported:94" in err
+    assert "Number of findings that were successfully imported:90" in err
 
 
 def test_cli_unreachable_security_hub_is_one_line_and_keeps_the_report(aws_env, tmp_path: Path, capsys):

@@ -115,21 +115,21 @@ def test_html_report_in_headless_chromium(browser, tmp_path: Path):
         if box.get_attribute("value") != "FAIL":
             box.click()
     visible = _visible_rows(driver)
-    assert len(visible) == counts.fail == 34
+    assert len(visible) == counts.fail == 59
     assert {s for s, _ in visible} == {"FAIL"}
-    assert driver.find_element(By.ID, "shown").text == "34"
+    assert driver.find_element(By.ID, "shown").text == "59"
     driver.save_screenshot(str(tmp_path / "report-fail-only.png"))
-    # sections without a FAIL are hidden whole (5 Kubernetes Policies has none)
+    # sections without a FAIL are hidden whole (3 Control Plane Configuration has none)
     hidden_targets = driver.execute_script(
         "return Array.from(document.querySelectorAll('.target-block')).filter(b => b.hidden)"
         ".map(b => b.querySelector('h3').textContent.trim().split(' ')[0]);")
-    assert hidden_targets == ["3", "5"]
+    assert hidden_targets == ["3"]
 
     # the text filter narrows further; clearing it and ticking every status shows all again
     search = driver.find_element(By.ID, "search")
     search.send_keys(fail.id)
     visible = _visible_rows(driver)
-    assert ("FAIL", fail.id) in visible and len(visible) < 34 and all(s == "FAIL" for s, _ in visible)
+    assert ("FAIL", fail.id) in visible and len(visible) < 59 and all(s == "FAIL" for s, _ in visible)
     assert driver.find_element(By.ID, "shown").text == str(len(visible))
     search.clear()
     driver.execute_script("document.getElementById('search').dispatchEvent(new Event('input'))")
