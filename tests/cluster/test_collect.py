@@ -246,3 +246,21 @@ def test_demo_cluster_formats_and_store(tmp_path: Path, capsys: pytest.CaptureFi
     for bad in (["--pgsql"], ["--node-name", "x"], ["--format", "asff"]):
         rc, _, err = _run(["demo", "--cluster", *bad], capsys)
         assert rc == 2 and "`demo --cluster` shows a cluster's" in err, bad
+
+
+def test_collect_takes_the_policies_from_the_first_snapshot_that_recorded_them(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    d = tmp_path / "snaps"
+    d.mkdir()
+    shutil.copy(FLEET / "worker-hardened.snap", d / "a.snap")
+    shutil.copy(REPO / "src" / "kubecis" / "data" / "examples" / "kubeadm-control-plane.snap", d / "b.snap")
+    shutil.copy(REPO / "src" / "kubecis" / "data" / "examples" / "kubeadm-control-plane.snap", d / "c.snap")
+    rc, out, err = _run(["cluster", "collect", str(d), "--json", "--jobs", "2"], capsys)
+    assert rc == 0, err
+    doc = json.loads(out)
+    assert doc["policies_reason"] == f"policies evaluated once, from {d / 'b.snap'}"
+    assert doc["policies"]["Totals"] == {"total_pass": 4, "total_fail": 25, "total_warn": 5, "total_info": 0}
+    b = next(n for n in doc["nodes"] if n["name"] == "b")
+    assert "policies" not in b["targets"]  # never part of a node's results
+    rc, out, _ = _run(["cluster", "collect", str(d / "a.snap"), "--json"], capsys)
+    assert json.loads(out)["policies_reason"] == "no snapshot recorded the cluster-wide targets (policies)"

@@ -444,7 +444,8 @@ def _policies_for_collect(result: ClusterResult, files: list[Path], cfg: Path, o
         source = ApiPolicies(objects, what)
         result.policies_expected = bool(targets)
     else:
-        source = find_policy_snapshot(files)
+        source = find_policy_snapshot([f for f, n in zip(files, result.nodes, strict=True)
+                                       if n.recorded_cluster_targets])
     try:
         res, result.policies_reason = source.evaluate(cfg, bench, targets)
     except KubecisError as exc:

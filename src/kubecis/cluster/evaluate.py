@@ -113,6 +113,9 @@ def evaluate_document(name: str, doc: dict[str, Any], opts: EvalOptions, *, node
     from kubecis.results.runner import Filters
 
     node = base if base is not None else NodeResult(name)
+    rec = doc.get("recorded")
+    node.recorded_cluster_targets = isinstance(rec, dict) and isinstance(rec.get("targets"), list) and any(
+        t in CLUSTER_TARGETS for t in rec["targets"])
     try:
         host = SnapshotHost(doc, name)
         req, taken = recorded_request(PlanRequest(opts.config_dir, opts.benchmark, opts.version, opts.targets,
@@ -293,7 +296,8 @@ class SnapshotPolicies:
 
 
 def find_policy_snapshot(paths: Sequence[Path]) -> SnapshotPolicies:
-    """The first file (in order) whose snapshot recorded a cluster-wide target."""
+    """The first file (in order) whose snapshot recorded a cluster-wide target (``paths``: the candidates; a
+    collect passes only the files its workers saw recording one, so no file is read twice for nothing)."""
     for p in paths:
         try:
             with open(p, "rb") as f:

@@ -59,6 +59,8 @@ class NodeResult:
     platform: str = ""
     decisions: list[str] = field(default_factory=list)
     summary: NodeSummary | None = None
+    # its snapshot recorded cluster-wide targets too (``collect`` takes the policies from the first such file)
+    recorded_cluster_targets: bool = False
 
     @property
     def evaluated(self) -> bool:
