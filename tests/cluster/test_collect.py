@@ -264,3 +264,15 @@ def test_collect_takes_the_policies_from_the_first_snapshot_that_recorded_them(
     assert "policies" not in b["targets"]  # never part of a node's results
     rc, out, _ = _run(["cluster", "collect", str(d / "a.snap"), "--json"], capsys)
     assert json.loads(out)["policies_reason"] == "no snapshot recorded the cluster-wide targets (policies)"
+
+
+def test_a_failing_store_keeps_the_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "r.html"
+    store = tmp_path / "missing-dir" / "h.db"
+    rc, stdout, err = _run(["cluster", "collect", str(FLEET), "--format", "html", "--outputfile", str(out),
+                            "--store", str(store)], capsys)
+    assert (rc, stdout) == (1, "")
+    assert err == f"kubecis: error: --store {store}: directory {store.parent} does not exist\n"
+    assert out.read_text().startswith("<!DOCTYPE html>")  # written before the sink was tried
+    rc, _, err = _run(["cluster", "collect", str(FLEET), "--store", "mysql://u@h/db"], capsys)
+    assert rc == 2 and "unsupported database" in err  # checked before anything is evaluated
