@@ -276,3 +276,10 @@ def test_a_failing_store_keeps_the_report(tmp_path: Path, capsys: pytest.Capture
     assert out.read_text().startswith("<!DOCTYPE html>")  # written before the sink was tried
     rc, _, err = _run(["cluster", "collect", str(FLEET), "--store", "mysql://u@h/db"], capsys)
     assert rc == 2 and "unsupported database" in err  # checked before anything is evaluated
+
+
+def test_the_demo_s_cluster_objects_are_the_policies_fixture() -> None:
+    """`demo --cluster` ships the example cluster's objects; they are the policies tests' fixture (and the
+    dump behind `kubecis demo`'s recorded API answers), byte for byte."""
+    shipped = REPO / "src" / "kubecis" / "data" / "examples" / "cluster-objects.yaml"
+    assert shipped.read_bytes() == OBJECTS.read_bytes()

@@ -267,12 +267,21 @@ def _emit(ns: argparse.Namespace, result: ClusterResult, out: _Outputs) -> int:
     from kubecis.cli.run import write_atomic
     from kubecis.cluster.report import node_json, render, safe_file_name
 
-    tty = ns.outputfile is None and _isatty(sys.stdout)
-    text = render(out.fmt, result, explain=getattr(ns, "explain", False), escape=tty)
     if ns.per_node_dir is not None:
         for n in result.nodes:
             if n.evaluated:
                 write_atomic(ns.per_node_dir / f"{safe_file_name(n.name)}.json", node_json(n), "--per-node-dir")
+    if out.fmt == "json":  # written node by node: never the whole report in memory a second time
+        from kubecis.cluster.report import json_head, json_node, json_tail
+
+        with _sink(ns.outputfile) as sink:
+            sink.write(json_head(result))
+            for i, n in enumerate(result.nodes):
+                sink.write(("," if i else "") + json_node(n))
+            sink.write(json_tail(result))
+        return _deliver(ns, result, out)
+    tty = ns.outputfile is None and _isatty(sys.stdout)
+    text = render(out.fmt, result, explain=getattr(ns, "explain", False), escape=tty)
     if ns.outputfile is not None:
         write_atomic(ns.outputfile, text)
     else:
