@@ -192,7 +192,7 @@ def test_collect_policies_from_a_dump_and_waivers_per_node(tmp_path: Path, capsy
     assert pol["5.3.2"][0] == "FAIL"  # a node scope never applies to the cluster-wide checks
     assert doc["policies"]["Totals"]["total_info"] == 3
     assert [line for line in err.splitlines() if "waive" in line] == [
-        "kubecis: waivers: 4 checks waived on 2 nodes by 3 of 7 waivers",
+        "kubecis: waivers: 4 checks waived on 1 node and the cluster-wide policies by 3 of 7 waivers",
         "kubecis: waiver other-cluster is unused: it waived nothing on any node",
         "kubecis: waiver system-only covers only some of the objects of 5.2.7; they stay as they are",
         "kubecis: waiver policies-by-node is unused: it waived nothing on any node",

@@ -231,3 +231,9 @@ def test_history_of_two_scans_and_their_diff(fleet: FakeCluster, tmp_path: Path,
     assert ("4 nodes: 0 with newly failing checks, 1 with fixed checks, 1 newly NOT EVALUATED, 1 still NOT "
             "EVALUATED; 1 unchanged") in t.stdout
     assert "== node worker-a (cluster prod) ==" in t.stdout and "== node cp-1" not in t.stdout
+    # one node's last two scans (--node): its coverage change too
+    one = subprocess.run([KUBECIS, "diff", "--store", store_url, "--node", "worker-a", "--format", "json"],
+                         capture_output=True, text=True, timeout=60)
+    [n] = json.loads(one.stdout)["nodes"]
+    assert (n["coverage"], n["from"]["state"], n["to"]["state"]) == ("newly_not_evaluated", "evaluated",
+                                                                     "not_evaluated")

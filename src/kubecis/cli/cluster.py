@@ -250,16 +250,18 @@ def _finish(result: ClusterResult, out: _Outputs) -> None:
 
     per = [n.summary.waivers for n in result.nodes if n.summary is not None and n.summary.waivers is not None]
     waived = [n.summary.statuses.waived for n in result.nodes if n.summary is not None]
+    on_policies = 0
     if result.policies is not None and result.policies.waivers is not None:
         per.append(result.policies.waivers)
-        waived.append(result.policies.status_counts.waived)
+        on_policies = result.policies.status_counts.waived
     if not per:  # nothing evaluated: every waiver is unused (or expired)
         from kubecis.results.model import RunResult
         from kubecis.results.waivers import apply
 
         per = [apply(RunResult(), out.waivers, out.started.date()).waivers or ()]
     result.waivers = merge_uses(per)
-    for line in summary_lines(result.waivers, waived=sum(waived), nodes=sum(1 for w in waived if w)):
+    for line in summary_lines(result.waivers, waived=sum(waived) + on_policies, nodes=sum(1 for w in waived if w),
+                              policies=on_policies > 0):
         sys.stderr.write(f"kubecis: {line}\n")
 
 

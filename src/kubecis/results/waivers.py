@@ -437,15 +437,19 @@ def merge_uses(per_run: Sequence[tuple[WaiverUse, ...]]) -> tuple[WaiverUse, ...
     return tuple(merged.values())
 
 
-def summary_lines(uses: tuple[WaiverUse, ...], *, waived: int | None = None, nodes: int | None = None) -> list[str]:
+def summary_lines(uses: tuple[WaiverUse, ...], *, waived: int | None = None, nodes: int | None = None,
+                  policies: bool = False) -> list[str]:
     """What the waivers did, in a few lines for stderr (text/JSON/JUnit reports have no place for it).
 
-    Over a cluster (``uses`` from :func:`merge_uses`), ``waived`` is the number of checks waived on all nodes
-    and ``nodes`` the number of nodes (and policies) where something was waived."""
+    Over a cluster (``uses`` from :func:`merge_uses`), ``waived`` is the number of checks waived in all, ``nodes``
+    the number of nodes where something was waived and ``policies`` whether something of the cluster-wide
+    policies was."""
     applied = [u for u in uses if u.status == "applied"]
     lines = []
     n = sum(len(u.checks) for u in applied) if waived is None else waived
-    where = f" on {nodes} node{'s' if nodes != 1 else ''}" if nodes is not None else ""
+    where = ""
+    if nodes is not None:
+        where = f" on {nodes} node{'s' if nodes != 1 else ''}" + (" and the cluster-wide policies" if policies else "")
     lines.append(f"waivers: {n} check{'s' if n != 1 else ''} waived{where} by {len(applied)} of {len(uses)} "
                  "waivers")
     for u in uses:
