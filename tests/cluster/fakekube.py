@@ -79,6 +79,7 @@ class Store:
         self.requests: list[tuple[str, str, str]] = []  # (method, path, token kind)
         self.fail_job_creation = False  # 403 for every job creation
         self.objects: Any = None  # a kubecis.policies.objects.ObjectsCluster: the cluster's other API objects
+        self.forbidden_reads: set[str] = set()  # GET paths answered 403 (an identity without that permission)
 
     # -- controllers ---------------------------------------------------------------------------------------
     def create_job(self, ns: str, job: dict[str, Any]) -> None:
@@ -199,6 +200,8 @@ class Handler(BaseHTTPRequestHandler):
         j = "application/json"
         if method != "GET" and who != "admin":
             return 403, _status(403, "Forbidden", f'user "readonly" cannot {method.lower()} {"/".join(parts)}'), j
+        if method == "GET" and "/" + "/".join(parts) in st.forbidden_reads:
+            return 403, _status(403, "Forbidden", f'user "{who}" cannot list resource "{parts[-1]}"'), j
         if method == "GET" and parts == ["api", "v1", "pods"]:
             own = [p for p in st.pods.values() if _match(p["metadata"]["labels"], q.get("labelSelector", ""))]
             return 200, self._merged(parts, q, "PodList", own), j

@@ -187,6 +187,19 @@ def test_policies_once_through_the_api_before_anything_is_created(fleet: FakeClu
     assert fleet.store.leftovers() == []
 
 
+def test_a_list_the_identity_may_not_read_makes_its_check_warn(fleet: FakeCluster):
+    """The least privilege docs/cluster.md describes: without `list` on the default namespace's Secrets, 5.6.4
+    cannot be decided and says why; every other check keeps its verdict."""
+    fleet.store.forbidden_reads.add("/api/v1/namespaces/default/secrets")
+    res = scan(fleet, "--json", "--nodes", "worker-a")
+    assert res.returncode == 0, res.stderr
+    pol = {r["test_number"]: r for c in json.loads(res.stdout)["policies"]["Controls"] for g in c["tests"]
+           for r in g["results"]}
+    assert (pol["5.6.4"]["status"], pol["5.6.4"]["reason"]) == (
+        "WARN", 'kubecis probe default-namespace: listing secrets in default: HTTP 403: user "admin" cannot list resource "secrets"')
+    assert pol["5.1.1"]["status"] == pol["5.2.2"]["status"] == "FAIL"
+
+
 def test_history_of_two_scans_and_their_diff(fleet: FakeCluster, tmp_path: Path, store_url: str):
     res = scan(fleet, "--store", store_url, "--json", "--cluster-name", "prod")
     assert res.returncode == 0, res.stderr
