@@ -271,7 +271,9 @@ out = []
 for tz in ("UTC", "Asia/Kolkata"):
     os.environ["TZ"] = tz
     time.tzset()
-    env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TZ": tz, "LC_ALL": "C"}
+    # the kubecis console script first on PATH, as `pip install` puts it: the shell runs `kubecis probe` audits
+    path = os.path.dirname(sys.executable) + ":/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+    env = {"PATH": path, "TZ": tz, "LC_ALL": "C"}
     for s in scripts:
         r = subprocess.run(["/bin/sh"], input=s.encode(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
         n = NativeExecutor(LiveHost(), env=env).run(s)

@@ -200,7 +200,9 @@ def build(p: argparse.ArgumentParser, name: str) -> None:
         outputs.add_arguments(p, out, cluster_name=False)
         p.add_argument("--cluster", action="store_true",
                        help="the merged report of an example fleet (a control plane, a hardened and a misconfigured "
-                            "worker, one node whose payload never arrived), as `kubecis cluster scan` prints it")
+                            "worker, one node whose payload never arrived, and the example cluster's API objects for "
+                            "the policies), as `kubecis cluster scan` prints it; takes --json, --format (but asff), "
+                            "--outputfile, --waivers and --store")
         p.set_defaults(handler=_demo)
         return
     if name in _SHORTCUTS:
@@ -279,6 +281,6 @@ def _demo(ns: argparse.Namespace) -> int:
     if ns.cluster:
         from kubecis.cli.cluster import demo
 
-        return demo(json_out=ns.json_out)
+        return demo(ns)
     # always the bundled definitions the example was recorded with, never ./cfg
     return do_run(replace(DEMO, config_dir=materialise(), outputfile=ns.outputfile, **outputs.options_from(ns)))
