@@ -439,9 +439,9 @@ def test_k3s_runs_native_equals_shell(node_root: Path) -> None:
         files=(*(File(p, b, mode=0o640) for p, b in files.items()), File("/etc/machine-id", MID + "\n")),
         masks=(*DEFAULT_MASKS, "/var/log/journal", "/run/log/journal"),
     )
+    path = f"{Path(sys.executable).parent}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
     res = run_in_node(spec, ["/bin/sh", "-c", _run_script()], timeout=900,
-                      env={"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TZ": "UTC",
-                           "LANG": "C.UTF-8"})
+                      env={"PATH": path, "TZ": "UTC", "LANG": "C.UTF-8"})
     lines = res.stdout.splitlines()
     assert len(lines) == 2 * len(RUN_SETS), res.stderr[-2000:]
     compared = 0
