@@ -196,7 +196,8 @@ def test_a_list_the_identity_may_not_read_makes_its_check_warn(fleet: FakeCluste
     pol = {r["test_number"]: r for c in json.loads(res.stdout)["policies"]["Controls"] for g in c["tests"]
            for r in g["results"]}
     assert (pol["5.6.4"]["status"], pol["5.6.4"]["reason"]) == (
-        "WARN", 'kubecis probe default-namespace: listing secrets in default: HTTP 403: user "admin" cannot list resource "secrets"')
+        "WARN", "kubecis probe default-namespace: listing secrets in default: "
+                'HTTP 403: user "admin" cannot list resource "secrets"')
     assert pol["5.1.1"]["status"] == pol["5.2.2"]["status"] == "FAIL"
 
 
