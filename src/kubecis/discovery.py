@@ -22,7 +22,7 @@ from kubecis.errors import HostError
 from kubecis.golang.fmt import go_quote
 from kubecis.host.base import Host, NotInSnapshot, Process
 
-__all__ = ["CMDLINE_FILE_FLAGS", "discover", "find_binary", "flag_value", "ps_select"]
+__all__ = ["CMDLINE_FILE_FLAGS", "FLAG_ONLY_KINDS", "discover", "find_binary", "flag_value", "ps_select"]
 
 # Command-line flags that name a component's files: (component, flag) → kind.
 CMDLINE_FILE_FLAGS: dict[str, dict[str, str]] = {
@@ -31,7 +31,13 @@ CMDLINE_FILE_FLAGS: dict[str, dict[str, str]] = {
     "scheduler": {"--kubeconfig": "kubeconfig"},
     "controllermanager": {"--kubeconfig": "kubeconfig"},
     "etcd": {"--data-dir": "datadir"},
+    "apiserver": {"--encryption-provider-config": "encryptionconfig", "--admission-control-config-file":
+                  "admissionconfig", "--audit-policy-file": "auditpolicy"},
 }
+# Kinds only a running component's flag names (kubecis's): with no candidate and no default configured, the value is
+# "" when the running component names none (kubeadm's default: the flag is not set), and undetermined (the checks
+# using it WARN) when no command line was read. Never the component's name.
+FLAG_ONLY_KINDS = frozenset({"encryptionconfig", "admissionconfig", "auditpolicy"})
 
 
 def ps_select(processes: list[Process], name: str) -> list[Process]:
@@ -150,7 +156,7 @@ def discover(section: NodeSection, host: Host, *, use_cmdline: bool = True) -> N
                 d.decisions.append(Decision(comp.name, kind, v,
                                             f"the running {comp.name} names it with {flag}{note}"))
                 continue
-            if not cands and default is None:
+            if not cands and default is None and kind not in FLAG_ONLY_KINDS:
                 continue
             chosen: str | None = None
             state = "missing"
@@ -168,6 +174,9 @@ def discover(section: NodeSection, host: Host, *, use_cmdline: bool = True) -> N
             elif default is not None:
                 chosen = default
                 why = "no candidate exists; using the default"
+            elif kind in FLAG_ONLY_KINDS:
+                _named_none(d, comp.name, kind, proc if use_cmdline else None)
+                continue
             else:
                 chosen = comp.name
                 why = "no candidate exists and no default; using the component name (kube-bench rule)"
@@ -182,6 +191,19 @@ def _undetermined(d: NodeDiscovery, component: str, kind: str, value: str, why: 
     var = f"${component}{kind}"
     d.refused[var] = f"{var} undetermined: {problem}"
     d.decisions.append(Decision(component, kind, value, f"{why}; {problem}"))
+
+
+def _named_none(d: NodeDiscovery, component: str, kind: str, proc: Process | None) -> None:
+    """A flag-only kind (:data:`FLAG_ONLY_KINDS`) the component's command line does not name."""
+    flag = next((f for f, k in CMDLINE_FILE_FLAGS.get(component, {}).items() if k == kind), None)
+    if flag is None:
+        return
+    if proc is None:
+        _undetermined(d, component, kind, "", f"only a running {component}'s {flag} names it",
+                      f"no {component} command line was read (not running, or --discovery candidates)")
+        return
+    d.files.setdefault(kind, {})[component] = ""
+    d.decisions.append(Decision(component, kind, "", f"the running {component} names none with {flag} (not set)"))
 
 
 def _short(s: str, n: int = 100) -> str:

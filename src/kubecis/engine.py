@@ -55,6 +55,7 @@ class PlanRequest:
     targets: tuple[str, ...] = ()  # empty: detect node roles (kube-bench's root command)
     use_cmdline_paths: bool = True
     allow_tools: bool = True  # may version detection ask this machine's kubectl/kubelet (host.tools)?
+    config_file: Path | None = None  # kube-bench's --config: the global config file instead of config_dir's
 
 
 def recorded_request(req: PlanRequest, host: SnapshotHost) -> tuple[PlanRequest, list[str]]:
@@ -133,7 +134,7 @@ def _live_tools() -> VersionTools:
 
 
 def make_plan(req: PlanRequest, host: Host) -> Plan:
-    base = Config.load(req.config_dir)
+    base = Config.load(req.config_dir, req.config_file)
     selection = select_benchmark(
         version_mapping=base.version_mapping,
         benchmark=req.benchmark,

@@ -258,3 +258,37 @@ def test_refused_check_is_warn_without_running_anything() -> None:
     r = run_check(check, ex)
     assert r.state is State.WARN and r.reason.startswith("$kubeletconf not substituted: the running kubelet's")
     assert ex.ran == []
+
+
+def test_files_named_only_by_a_running_components_flag() -> None:
+    """kubecis's flag-only kinds ($apiserverencryptionconfig, $apiserveradmissionconfig, $apiserverauditpolicy): the
+    running API server's flag, else "" (kubeadm's default: the flag is not set), never the component's name; when
+    no command line is read, undetermined (the checks using it WARN)."""
+    api = Component("apiserver", bins=("kube-apiserver",))
+    host = FakeHost()
+    host.add_process(["kube-apiserver", "--encryption-provider-config=/etc/kubernetes/enc/enc.yaml",
+                      "--audit-policy-file", "/etc/kubernetes/audit.yaml"])
+    d = discover(_section(api), host)
+    assert d.files["encryptionconfig"] == {"apiserver": "/etc/kubernetes/enc/enc.yaml"}
+    assert d.files["auditpolicy"] == {"apiserver": "/etc/kubernetes/audit.yaml"}
+    assert d.files["admissionconfig"] == {"apiserver": ""}
+    assert not d.refused
+    why = {x.kind: x.why for x in d.decisions if x.component == "apiserver"}
+    assert why["admissionconfig"] == "the running apiserver names none with --admission-control-config-file (not set)"
+    assert why["encryptionconfig"] == ("the running apiserver names it with --encryption-provider-config (it does not "
+                                       "exist on this host)")
+    controls = parse_controls(
+        'controls:\ngroups:\n- id: "1"\n  checks:\n  - id: "1.1"\n'
+        '    audit: kubecis probe x "$apiserveradmissionconfig" "$apiserverencryptionconfig"\n', "t.yaml").controls
+    assert substitute(controls, d).checks()[0].audit == 'kubecis probe x "" "/etc/kubernetes/enc/enc.yaml"'
+
+    for d in (discover(_section(api), FakeHost()), discover(_section(api), host, use_cmdline=False)):
+        assert "encryptionconfig" not in d.files
+        assert d.refused["$apiserverencryptionconfig"] == (
+            "$apiserverencryptionconfig undetermined: no apiserver command line was read (not running, or "
+            "--discovery candidates)")
+        assert "$apiserveradmissionconfig undetermined" in substitute(controls, d).checks()[0].not_run
+
+    # a configured candidate or default (a distribution's fixed path) is used as for every kind
+    with_default = Component("apiserver", bins=("kube-apiserver",), defaults={"auditpolicy": "/etc/audit.yaml"})
+    assert discover(_section(with_default), FakeHost()).files["auditpolicy"] == {"apiserver": "/etc/audit.yaml"}

@@ -12,6 +12,11 @@ Deliberate differences (none of them in the facts compared here):
 - policies checks decidable from API objects are automated with ``kubecis probe`` (docs/policies.md): their
   id, title and scored flag are kube-bench's (titles keep CIS's "(Manual)"), their type is automated and their
   one test item reads the probe's ``key: N`` line (N offending objects, 0 passes).
+- checks whose truth lives in a file the kube-apiserver names (docs/config-checks.md) read it with a node probe
+  (``kubecis probe encryption-config|audit-policy|event-rate-limit``): id, title and scored flag are kube-bench's,
+  the test items read the probe's lines (3.2.2 is no longer manual). 1.2.9 keeps kube-bench's
+  ``--enable-admission-plugins has EventRateLimit`` and adds, with ``and``, the limits the probe finds; the
+  strong-ciphers check keeps kube-bench's cipher list and adds, with ``or``, ``--tls-min-version=VersionTLS13``.
 """
 
 from __future__ import annotations
@@ -48,6 +53,36 @@ def assert_probe_check(c: Check) -> None:
     assert (item.flag, item.compare.op, item.compare.value) == (PROBES[name].key, "eq", "0"), c.id
 
 
+def config_probe(c: Check) -> str:
+    """The node probe a check's audit calls ("" when none)."""
+    from kubecis.probes import NODE_PROBES
+
+    m = re.search(r"kubecis probe (\S+)", c.audit)
+    return m.group(1) if m and m.group(1) in NODE_PROBES else ""
+
+
+TLS_13 = ("--tls-min-version", "eq", "VersionTLS13")
+
+
+def assert_config_check(ours: Check, theirs: Check) -> None:
+    """A check kubecis decides from a kube-apiserver configuration file or flag (see the module docstring)."""
+    from kubecis.probes import check_usage
+
+    assert probe_facts(ours) == probe_facts(theirs), ours.id
+    assert ours.fail_on_evidence, ours.id
+    assert ours.tests is not None and ours.type == "", ours.id
+    items = [(i.flag, i.compare.op, i.compare.value) for i in ours.tests.items]
+    kb_items = [(i.flag, i.compare.op, i.compare.value) for i in theirs.tests.items] if theirs.tests else []
+    name = config_probe(ours)
+    if name:
+        call = ours.audit[ours.audit.index("kubecis probe "):].split()[2:]
+        assert check_usage(call[0], [a.strip('"') for a in call[1:]]) is None, ours.id
+    if name == "event-rate-limit":
+        assert (ours.tests.bin_op, items) == ("and", [*kb_items, ("event_rate_limits", "gte", "1")]), ours.id
+    elif not name:  # the cipher check
+        assert (ours.tests.bin_op, items) == ("or", [*kb_items, TLS_13]), ours.id
+
+
 def outline(ctl: Controls) -> tuple[object, ...]:
     return (ctl.id, ctl.version, ctl.text, ctl.type,
             tuple((g.id, g.text, g.type, tuple(c.id for c in g.checks)) for g in ctl.groups))
@@ -65,6 +100,10 @@ def test_same_facts_as_kube_bench(name: str) -> None:
             kb = Controls(kb.id, "cis-2.0", kb.text, kb.type, kb.groups)
         assert outline(ctl) == outline(kb), target
         for a, b in zip(ctl.checks(), kb.checks(), strict=True):
+            if config_probe(a) or (a.tests is not None and TLS_13 in [
+                    (i.flag, i.compare.op, i.compare.value) for i in a.tests.items]):
+                assert_config_check(a, b)
+                continue
             if a.audit.startswith("kubecis probe "):
                 assert probe_facts(a) == probe_facts(b), (target, a.id)
                 assert_probe_check(a)

@@ -4,8 +4,11 @@ fake kubelet per node that watches for pods bound to it and runs them for real i
 
 The API server keeps nodes, namespaces, jobs, pods and pod logs in memory and serves the verbs kubecis
 uses (version; list/get nodes; create/get/delete namespaces with cascading deletion; create/delete jobs, a
-job controller creating each job's pod; list pods with label selectors; pod logs). Every request is
-logged (method, path, user) so tests can assert what the scan did and did not touch.
+job controller creating each job's pod; list pods with label selectors; pod logs). Given an object dump
+(``objects``: the policies tests' example cluster), it also serves what the policies probes read: discovery
+(/api, /apis, each group version) and every other list and get from the dump (kubecis's ObjectsCluster, the
+same answers a real API server gives for those objects), namespaces and pods merged with its own. Every
+request is logged (method, path, user) so tests can assert what the scan did and did not touch.
 
 A kubelet (:class:`FakeKubelet`) runs a pod's container with tests/cluster/_container.py inside the
 node's hermetic namespaces: the pod's hostPath volumes bound read-only, hostPID honoured, root file system
@@ -75,6 +78,8 @@ class Store:
         self.logs: dict[tuple[str, str], bytes] = {}
         self.requests: list[tuple[str, str, str]] = []  # (method, path, token kind)
         self.fail_job_creation = False  # 403 for every job creation
+        self.objects: Any = None  # a kubecis.policies.objects.ObjectsCluster: the cluster's other API objects
+        self.forbidden_reads: set[str] = set()  # GET paths answered 403 (an identity without that permission)
 
     # -- controllers ---------------------------------------------------------------------------------------
     def create_job(self, ns: str, job: dict[str, Any]) -> None:
@@ -171,12 +176,35 @@ class Handler(BaseHTTPRequestHandler):
                 code, doc, ctype = 404, _status(404, "NotFound", f"{exc.args[0]} not found"), "application/json"
         self._send(code, doc, ctype)
 
+    def _dump(self, parts: list[str], q: dict[str, str]) -> tuple[int, Any, str]:
+        """The object dump's answer (404 without one)."""
+        if self.store.objects is None:
+            return 404, _status(404, "NotFound", "the server could not find the requested resource"), "application/json"
+        code, body = self.store.objects.get("/" + "/".join(parts), {k: v for k, v in q.items() if k != "limit"})
+        return code, json.loads(body), "application/json"
+
+    def _merged(self, parts: list[str], q: dict[str, str], kind: str, own: list[dict[str, Any]]) -> dict[str, Any]:
+        """A list of the server's own objects and the dump's (the dump's first; a name in both: the server's)."""
+        items = [copy.deepcopy(o) for o in own]
+        if self.store.objects is not None:
+            code, doc, _ = self._dump(parts, q)
+            if code == 200:
+                mine = {((o.get("metadata") or {}).get("namespace"), o["metadata"]["name"]) for o in items}
+                items = [o for o in doc.get("items") or []
+                         if ((o.get("metadata") or {}).get("namespace"), o["metadata"]["name"]) not in mine] + items
+        return {"kind": kind, "apiVersion": "v1", "metadata": {}, "items": items}
+
     def _route(self, method: str, parts: list[str], q: dict[str, str], body: Any,
                who: str) -> tuple[int, Any, str]:
         st = self.store
         j = "application/json"
         if method != "GET" and who != "admin":
             return 403, _status(403, "Forbidden", f'user "readonly" cannot {method.lower()} {"/".join(parts)}'), j
+        if method == "GET" and "/" + "/".join(parts) in st.forbidden_reads:
+            return 403, _status(403, "Forbidden", f'user "{who}" cannot list resource "{parts[-1]}"'), j
+        if method == "GET" and parts == ["api", "v1", "pods"]:
+            own = [p for p in st.pods.values() if _match(p["metadata"]["labels"], q.get("labelSelector", ""))]
+            return 200, self._merged(parts, q, "PodList", own), j
         if parts == ["version"]:
             return 200, {"major": "1", "minor": st.git_version.split(".")[1], "gitVersion": st.git_version}, j
         if parts[:2] == ["api", "v1"]:
@@ -192,13 +220,15 @@ class Handler(BaseHTTPRequestHandler):
                 st.namespaces[name] = dict(body, status={"phase": "Active"})
                 return 201, st.namespaces[name], j
             if rest == ["namespaces"]:
-                return 200, {"kind": "NamespaceList", "items": list(st.namespaces.values())}, j
+                return 200, self._merged(parts, q, "NamespaceList", list(st.namespaces.values())), j
             if len(rest) == 2 and rest[0] == "namespaces":
                 if method == "DELETE":
                     if not st.delete_namespace(rest[1]):
                         raise KeyError(f"namespace {rest[1]}")
                     return 200, _status(200, "", ""), j
                 if rest[1] not in st.namespaces:
+                    if st.objects is not None:
+                        return self._dump(parts, q)
                     raise KeyError(f"namespace {rest[1]}")
                 return 200, st.namespaces[rest[1]], j
             if len(rest) >= 3 and rest[0] == "namespaces" and rest[2] == "pods":
@@ -206,7 +236,10 @@ class Handler(BaseHTTPRequestHandler):
                 if len(rest) == 3:
                     items = [p for (pns, _), p in st.pods.items()
                              if pns == ns and _match(p["metadata"]["labels"], q.get("labelSelector", ""))]
-                    return 200, {"kind": "PodList", "items": copy.deepcopy(items)}, j
+                    if ns in st.namespaces and st.namespaces[ns].get("metadata", {}).get("labels", {}).get(
+                            "app.kubernetes.io/managed-by") == "kubecis":
+                        return 200, {"kind": "PodList", "items": copy.deepcopy(items)}, j  # a scan's namespace
+                    return 200, self._merged(parts, q, "PodList", items), j
                 if len(rest) == 5 and rest[4] == "log":
                     if (ns, rest[3]) not in st.pods:
                         raise KeyError(f"pod {rest[3]}")
@@ -216,6 +249,8 @@ class Handler(BaseHTTPRequestHandler):
         if parts[:3] == ["apis", "batch", "v1"] and len(parts) >= 6 and parts[3] == "namespaces":
             ns = parts[4]
             if ns not in st.namespaces:
+                if method == "GET" and st.objects is not None:
+                    return self._dump(parts, q)
                 raise KeyError(f"namespace {ns}")
             if len(parts) == 6 and method == "POST":
                 if st.fail_job_creation:
@@ -229,6 +264,8 @@ class Handler(BaseHTTPRequestHandler):
                 return 200, _status(200, "", ""), j
             if len(parts) == 6:
                 return 200, {"kind": "JobList", "items": [v for (jns, _), v in st.jobs.items() if jns == ns]}, j
+        if method == "GET":
+            return self._dump(parts, q)
         return 404, _status(404, "NotFound", "the server could not find the requested resource"), j
 
     def do_GET(self) -> None:
@@ -268,9 +305,13 @@ print(json.dumps({{"apiVersion": info.get("apiVersion", "client.authentication.k
 
 
 class FakeCluster:
-    def __init__(self, workdir: Path, git_version: str = "v1.33.0") -> None:
+    def __init__(self, workdir: Path, git_version: str = "v1.33.0", objects: Path | None = None) -> None:
         self.dir = workdir
         self.store = Store(git_version)
+        if objects is not None:
+            from kubecis.policies.objects import ObjectsCluster
+
+            self.store.objects = ObjectsCluster.load(objects)
         self.ca, crt, key = make_tls(workdir)
         handler = type("H", (Handler,), {"store": self.store})
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -482,12 +523,12 @@ class Running:
     fc: FakeCluster
 
 
-def fake_cluster(tmp: Path, git_version: str = "v1.33.0") -> Iterator[FakeCluster]:
+def fake_cluster(tmp: Path, git_version: str = "v1.33.0", objects: Path | None = None) -> Iterator[FakeCluster]:
     if shutil.which("openssl") is None:
         import pytest
 
         pytest.skip("openssl CLI not available to make the test certificates")
-    fc = FakeCluster(tmp, git_version)
+    fc = FakeCluster(tmp, git_version, objects)
     try:
         yield fc
     finally:

@@ -30,10 +30,12 @@ from tests.cluster.fakekube import (
 )
 from tests.cluster.fleet import FLEET
 from tests.hermetic.node import hermetic, run_in_node, skip_unless_hermetic
+from tests.shared import REPO
 
 KUBECIS = str(Path(sys.executable).parent / "kubecis")
 CP_TAINT = [{"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}]
 TARGETS = {"cp-1": "master,controlplane,etcd,node", "worker-hardened": "node", "worker-misconfigured": "node"}
+OBJECTS = REPO / "tests" / "policies" / "fixtures" / "example-cluster.yaml"  # the cluster's other API objects
 
 pytestmark = hermetic
 
@@ -46,7 +48,7 @@ def scan(fc: FakeCluster, *args: str, timeout: float = 400) -> subprocess.Comple
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeCluster]:
     skip_unless_hermetic()
-    for fc in fake_cluster(tmp_path_factory.mktemp("cluster")):
+    for fc in fake_cluster(tmp_path_factory.mktemp("cluster"), objects=OBJECTS):
         fc.add_node(make_node("cp-1", labels={"node-role.kubernetes.io/control-plane": ""}, taints=CP_TAINT),
                     FakeKubelet(FLEET["cp-1"]()))
         for comp in ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "etcd"):
@@ -98,7 +100,12 @@ def test_scan_coverage_and_reasons(fleet: FakeCluster, scanned: tuple) -> None: 
     # every output says so: progress lines and the text summary
     for n, why in reasons.items():
         assert f"{n}: NOT EVALUATED: {why}" in res.stderr
-    assert doc["policies"] is not None and doc["policies_reason"].startswith("policies of cis-1.12 evaluated once")
+    assert doc["policies_reason"] == "policies of cis-1.12 evaluated once through the API"
+    # real verdicts from the API objects, none undecided: WARN only for the manual checks and 5.1.7
+    pol = {r["test_number"]: r for c in doc["policies"]["Controls"] for g in c["tests"] for r in g["results"]}
+    assert pol["5.1.1"]["status"] == "FAIL" and "ClusterRoleBinding ops-admins" in pol["5.1.1"]["actual_value"]
+    assert pol["5.2.2"]["status"] == "FAIL" and "Deployment legacy/log-shipper" in pol["5.2.2"]["actual_value"]
+    assert sorted(k for k, r in pol.items() if r["status"] == "WARN") == ["5.1.7", "5.3.1", "5.4.2", "5.5.1", "5.6.1"]
 
 
 def test_merged_results_equal_direct_runs(fleet: FakeCluster, scanned: tuple) -> None:  # type: ignore[type-arg]
@@ -142,7 +149,9 @@ def test_scan_leaves_nothing_and_touches_no_secret(fleet: FakeCluster, scanned: 
     assert fleet.store.leftovers() == []
     assert fleet.plugin_log.read_text().count("called") >= 1  # the exec credential plugin ran
     paths = [p for _, p, _ in fleet.store.requests]
-    assert not any("secrets" in p or p.endswith("/proxy") or "/proxy/" in p for p in paths)
+    assert not any(p.endswith("/proxy") or "/proxy/" in p for p in paths)
+    # the one Secret-related request: 5.6.4 lists what is in the default namespace (only names are kept)
+    assert {p for p in paths if "secret" in p} == {"/api/v1/namespaces/default/secrets"}
     posts = [p for m, p, _ in fleet.store.requests if m == "POST"]
     assert all(p == "/api/v1/namespaces" or p.endswith("/jobs") for p in posts)
     # the pods ran with what the manifests said: hostPID, read-only mounts (asserted by the kubelet), no token

@@ -522,7 +522,9 @@ def kubeadm_defaults(k8s_version: str = "1.33") -> NodeSpec:
     return parts.build()
 
 
-ENCRYPTION_CONFIG = """\
+# 32-byte AES keys, distinctive so that a test can search a snapshot for them (they must never be in one)
+ENCRYPTION_KEYS = tuple(base64.b64encode(f"kubecis-hermetic-aescbc-key-{n:04d}".encode()).decode() for n in (1, 2))
+ENCRYPTION_CONFIG = f"""\
 apiVersion: apiserver.config.k8s.io/v1
 kind: EncryptionConfiguration
 resources:
@@ -532,8 +534,31 @@ resources:
       - aescbc:
           keys:
             - name: key1
-              secret: c2VjcmV0IGlzIHNlY3VyZSwgb3IgaXMgaXQ/Cg==
-      - identity: {}
+              secret: {ENCRYPTION_KEYS[0]}
+      - identity: {{}}
+"""
+# The issue-16 trap: Secrets are written in plaintext (identity first) while the last entry, the only one a
+# `grep -A1 providers: | tail -n 1` reads, starts with aescbc.
+ENCRYPTION_CONFIG_IDENTITY_FIRST = f"""\
+apiVersion: apiserver.config.k8s.io/v1
+kind: EncryptionConfiguration
+resources:
+  - resources:
+      - secrets
+    providers:
+      - identity: {{}}
+      - aescbc:
+          keys:
+            - name: key1
+              secret: {ENCRYPTION_KEYS[0]}
+  - resources:
+      - configmaps
+    providers:
+      - aescbc:
+          keys:
+            - name: key2
+              secret: {ENCRYPTION_KEYS[1]}
+      - identity: {{}}
 """
 
 ADMISSION_CONFIG = """\
@@ -618,6 +643,46 @@ def kubeadm_hardened(k8s_version: str = "1.33") -> NodeSpec:
         dataclass_replace(spec.file(p.kubelet_config_path), mode=0o600),
         dataclass_replace(spec.file("/lib/systemd/system/kubelet.service"), mode=0o600),
         dataclass_replace(spec.file("/lib/systemd/system/kubelet.service.d/10-kubeadm.conf"), mode=0o600),
+    )
+
+
+# The audit policy and admission configuration of the traps node: a catch-all None before the rule for Secrets,
+# and EventRateLimit enabled with an admission configuration that configures only PodSecurity.
+AUDIT_POLICY_NONE_FIRST = """\
+apiVersion: audit.k8s.io/v1
+kind: Policy
+rules:
+  - level: None
+  - level: Metadata
+    resources:
+      - group: ""
+        resources: ["secrets", "configmaps"]
+  - level: Metadata
+"""
+ADMISSION_CONFIG_WITHOUT_EVENT_RATE_LIMIT = """\
+apiVersion: apiserver.config.k8s.io/v1
+kind: AdmissionConfiguration
+plugins:
+  - name: PodSecurity
+    configuration:
+      apiVersion: pod-security.admission.config.k8s.io/v1
+      kind: PodSecurityConfiguration
+      defaults:
+        enforce: baseline
+"""
+
+
+def kubeadm_config_traps(k8s_version: str = "1.33") -> NodeSpec:
+    """The hardened node whose configuration files look right to a grep and are not: Secrets encrypted with identity
+    first (configmaps' later entry starts with aescbc), an audit policy whose first rule is a catch-all None, and an
+    admission configuration without EventRateLimit while the plugin is enabled. The API server names each file."""
+    spec = kubeadm_hardened(k8s_version)
+    spec = spec.replace(name=f"kubeadm-{k8s_version}-config-traps",
+                        description="hardened flags, configuration files that only look right")
+    return spec.with_files(
+        File("/etc/kubernetes/enc/encryption-config.yaml", ENCRYPTION_CONFIG_IDENTITY_FIRST, 0o600),
+        File("/etc/kubernetes/admission/admission-config.yaml", ADMISSION_CONFIG_WITHOUT_EVENT_RATE_LIMIT, 0o600),
+        File("/etc/kubernetes/audit-policy.yaml", AUDIT_POLICY_NONE_FIRST, 0o600),
     )
 
 

@@ -1,7 +1,11 @@
 """Distribution layouts: on an RKE2 server node and a k3s server node, the bundled rke2-cis-1.8 and k3s-cis-1.9
 give the same status per check as kube-bench's sets of the same name (both through the real shell), and the
 same again with --executor native. The policies checks our sets automate with ``kubecis probe`` cannot decide
-on a node without a cluster: never PASS (WARN or FAIL through the shell, WARN with the reason natively)."""
+on a node without a cluster: never PASS (WARN or FAIL through the shell, WARN with the reason natively). The checks
+kubecis decides from the kube-apiserver's configuration files (docs/config-checks.md) give :data:`CONFIG_EXPECTED`
+(RKE2 names its encryption, admission and audit files on the API server's command line; k3s names its encryption
+file in the journal's "Running kube-apiserver" line); kube-bench WARNs some of them where it cannot decide (its
+`grep -A1 providers:` finds nothing in RKE2's JSON encryption file; 3.2.2 is manual)."""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from collections.abc import Callable
 import pytest
 
 from kubecis.benchmark import bundled
+from tests.bundled.test_parity import config_role
 
 from .k3s import available as k3s_available
 from .k3s import k3s_misconfigured, k3s_server
@@ -59,15 +64,30 @@ def statuses(node: str, bench: str) -> dict[str, dict[str, str]]:
 @pytest.mark.parametrize("node", list(NODES))
 def test_bundled_set_matches_kube_bench_and_runs_natively(node: str) -> None:
     s = statuses(node, BENCH[node])
+    config = {c.id: config_role(c) for _, c in bundled.get_set(BENCH[node]).checks() if config_role(c)}
+    assert {k: s["native"][k] for k in config} == {k: CONFIG_EXPECTED[node][r] for k, r in config.items()}
+    assert {k: s["shell"][k] for k in config} == {k: s["native"][k] for k in config}
+    # kube-bench WARNs what it cannot decide: its 1.2.29 grep for "providers:" finds nothing in RKE2's JSON file
+    assert all(s["shell"][k] == s["kube-bench"][k] or (s["shell"][k], s["kube-bench"][k]) in (
+        ("FAIL", "WARN"), ("PASS", "WARN")) for k in config)
     probes = {c.id for _, c in bundled.get_set(BENCH[node]).checks() if c.audit.startswith("kubecis probe ")}
-    assert {k: v for k, v in s["shell"].items() if k not in probes} == {
-        k: v for k, v in s["kube-bench"].items() if k not in probes}
+    probes -= set(config)
+    assert {k: v for k, v in s["shell"].items() if k not in probes | set(config)} == {
+        k: v for k, v in s["kube-bench"].items() if k not in probes | set(config)}
     assert all(s["shell"][k] in ("WARN", "FAIL") and s["native"][k] == "WARN" for k in probes)
     # kubectl audits with no reachable API server are declined natively (WARN, reason given), never guessed
     assert all(s["native"][k] == "WARN" for k in s["declined"])
     assert {k: v for k, v in s["native"].items() if k not in s["declined"]} == {
         k: v for k, v in s["shell"].items() if k not in s["declined"]}
     assert len(set(s["declined"]) - probes) <= 6
+
+
+# RKE2: --enable-admission-plugins=NodeRestriction only; its encryption file starts with aescbc; cipher suites all
+# GCM; audit policy `- level: Metadata`. k3s: likewise without an audit policy file.
+_RKE2 = {"event-rate-limit": "FAIL", "encryption-flag": "PASS", "encryption-provider": "PASS", "ciphers": "PASS",
+         "audit-policy": "PASS", "audit-coverage": "PASS"}
+_K3S = {**_RKE2, "audit-policy": "FAIL", "audit-coverage": "FAIL"}
+CONFIG_EXPECTED = {"rke2": _RKE2, "rke2-misconfigured": _RKE2, "k3s": _K3S, "k3s-misconfigured": _K3S}
 
 
 def test_misconfigured_rke2_fails_what_it_should() -> None:

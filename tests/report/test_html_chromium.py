@@ -137,3 +137,80 @@ def test_html_report_in_headless_chromium(browser, tmp_path: Path):
         if not box.is_selected():
             box.click()
     assert len(_visible_rows(driver)) == 131
+
+
+def test_cluster_report_in_headless_chromium(browser, tmp_path: Path, capsys):
+    """`kubecis demo --cluster --format html`: the node x check matrix counts what the nodes' results say, the
+    node that was not evaluated is shown as such with its reason (never as passing), and the filters apply to
+    the matrix and to every node's checks."""
+    from selenium.webdriver.common.by import By
+
+    from kubecis.cli.main import main
+
+    driver = browser
+    report = tmp_path / "cluster.html"
+    assert main(["demo", "--cluster", "--format", "html", "--outputfile", str(report)]) == 0
+    assert main(["demo", "--cluster", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    _requests(driver)
+    driver.get(report.as_uri())
+    shot = tmp_path / "cluster.png"
+    assert driver.save_screenshot(str(shot)) and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert [u for u in _requests(driver) if not u.startswith(("chrome:", "chrome-untrusted:", "data:"))] == [
+        report.as_uri()]
+    assert [e for e in driver.get_log("browser") if e["level"] == "SEVERE"] == []
+
+    # coverage: the node that was not evaluated, with its reason on screen, in the table and in its section
+    assert driver.find_element(By.ID, "coverage").text == "Nodes: 3 of 4 nodes evaluated"
+    lost = next(n for n in doc["nodes"] if n["state"] == "not_evaluated")
+    row = driver.find_element(By.CSS_SELECTOR, f'tr.node-row[data-node="{lost["name"]}"]')
+    assert row.get_attribute("data-state") == "not_evaluated"
+    assert row.find_element(By.CSS_SELECTOR, ".badge").text == "NOT EVALUATED"
+    reason = row.find_element(By.CSS_SELECTOR, "td.node-reason")
+    assert reason.is_displayed() and reason.text == lost["reason"]
+    assert [c.text for c in row.find_elements(By.CSS_SELECTOR, "td.num")] == ["-"] * 5
+    section = driver.find_element(By.CSS_SELECTOR, f'div.node.not-evaluated[data-node="{lost["name"]}"]')
+    assert section.find_element(By.CSS_SELECTOR, ".node-reason").text == lost["reason"]
+
+    # the matrix: a column per node, a row per node check; its cells count what each node's results say
+    heads = [th.text for th in driver.find_elements(By.CSS_SELECTOR, "table.matrix thead th")][1:]
+    assert heads == [n["name"].upper() for n in doc["nodes"]]  # (shown upper-case by the style sheet)
+    cells = driver.execute_script(
+        "const out = {}; document.querySelectorAll('table.matrix tr.mrow').forEach(r => r.querySelectorAll("
+        "'td.cell').forEach((c, i) => { const k = i + ':' + c.dataset.status; out[k] = (out[k] || 0) + 1; }));"
+        "return out;")
+    rows = len(driver.find_elements(By.CSS_SELECTOR, "table.matrix tr.mrow"))
+    for i, n in enumerate(doc["nodes"]):
+        if n["state"] == "not_evaluated":
+            assert cells[f"{i}:NOT_EVALUATED"] == rows
+            continue
+        totals = n["results"]["Totals"]
+        for status in ("PASS", "FAIL", "WARN"):
+            assert cells.get(f"{i}:{status}", 0) == totals[f"total_{status.lower()}"], (n["name"], status)
+    # the summary counts the evaluated nodes and the policies, nothing for the node not evaluated
+    legend = {li.get_attribute("data-status"): li.find_element(By.CSS_SELECTOR, "b.count").text
+              for li in driver.find_elements(By.CSS_SELECTOR, "#totals li")}
+    assert legend["FAIL"] == str(doc["totals"]["total_fail"]) and legend["PASS"] == str(doc["totals"]["total_pass"])
+
+    # FAIL only: the matrix keeps the checks failing on some node, the checks list the FAILs of every node and
+    # of the policies; the node not evaluated stays on screen
+    for box in driver.find_elements(By.CSS_SELECTOR, '#filters input[name="status"]'):
+        if box.get_attribute("value") != "FAIL":
+            box.click()
+    visible_m = driver.execute_script(
+        "return Array.from(document.querySelectorAll('tr.mrow')).filter(r => r.offsetParent !== null)"
+        ".map(r => r.dataset.check);")
+    failing = {r["test_number"] for n in doc["nodes"] if n["results"] for c in n["results"]["Controls"]
+               for g in c["tests"] for r in g["results"] if r["status"] == "FAIL"}
+    assert sorted(visible_m) == sorted(failing)
+    visible = _visible_rows(driver)
+    assert {s for s, _ in visible} == {"FAIL"} and len(visible) == doc["totals"]["total_fail"]
+    assert section.is_displayed() and reason.is_displayed()
+    driver.save_screenshot(str(tmp_path / "cluster-fail-only.png"))
+    # a text filter narrows the matrix too
+    search = driver.find_element(By.ID, "search")
+    search.send_keys("etcd data directory")
+    visible_m = driver.execute_script(
+        "return Array.from(document.querySelectorAll('tr.mrow')).filter(r => r.offsetParent !== null)"
+        ".map(r => r.dataset.check);")
+    assert visible_m == ["1.1.11", "1.1.12"]

@@ -258,3 +258,82 @@ def test_waived_checks_do_not_trigger_exit_code_counts():
     out = apply(sample_run(), waivers("waivers:\n  - {id: p, checks: ['1.1.1', '1.2.4'], reason: r, "
                                       "expires: 2030-01-01}\n"), TODAY)
     assert out.totals.fail == 0
+
+
+# ---- the evidence the bundled policies checks print (kubecis probe) ------------------------------------
+def _probe(name: str) -> str:
+    """What `kubecis probe NAME` prints on the example cluster's objects (the actual_value of its check)."""
+    from kubecis.policies.objects import ObjectsCluster
+    from kubecis.probes import ProbeContext, run_probe
+    from tests.shared import REPO
+
+    cluster = ObjectsCluster.load(REPO / "tests" / "policies" / "fixtures" / "example-cluster.yaml")
+    res = run_probe(name, [], ProbeContext(cluster=cluster))
+    assert res.status == 0, res.output
+    return res.output
+
+
+def test_probe_output_is_a_list_of_objects_exactly():
+    out = _probe("privileged-containers")
+    assert out.splitlines()[0] == "privileged_containers: 1" and out.splitlines()[-1].startswith("note: ")
+    assert [o.key for o in evidence_objects(out) or []] == ["Deployment/legacy/log-shipper"]
+    out = _probe("root-containers")
+    assert [o.key for o in evidence_objects(out) or []] == [
+        "Deployment/kube-system/coredns", "Deployment/legacy/log-shipper", "Deployment/legacy/log-shipper",
+        "Pod/default/debug"]
+    out = _probe("network-policies")  # cluster-scoped Namespace objects; no note lines
+    assert [(o.kind, o.namespace, o.name, o.in_namespace) for o in evidence_objects(out) or []] == [
+        ("Namespace", "", n, n) for n in ("kube-node-lease", "kube-public", "kube-system", "legacy")]
+    out = _probe("cluster-admin-bindings")
+    assert [o.key for o in evidence_objects(out) or []] == ["ClusterRoleBinding/ops-admins"]
+
+
+@pytest.mark.parametrize("text", [
+    "privileged_containers: 2\nDeployment legacy/log-shipper container=shipper privileged=true\n",  # one line short
+    "privileged_containers: 1\nDeployment legacy/log-shipper container=shipper privileged=true\nPod default/x\n",
+    "privileged_containers: 1\nnote: first\nDeployment legacy/log-shipper container=shipper privileged=true\n",
+    "privileged_containers: 1\nDeployment legacy/log-shipper x\nnote: n\nPod default/debug\n",  # after the notes
+    "privileged_containers: 01\nDeployment legacy/log-shipper\n",
+    "privileged_containers: 1\ndeployment legacy/log-shipper\n",
+    "privileged_containers: 1\nDeployment  legacy/log-shipper\n",  # two spaces: not the probe's shape
+    "privileged_containers: 1\nDeployment a/b/c\n",
+    "Deployment legacy/log-shipper\npermissions=644\n",
+])
+def test_anything_but_the_exact_shape_is_not_a_list_of_objects(text):
+    assert evidence_objects(text) is None
+
+
+def test_a_namespace_scope_covers_namespace_objects_of_that_name():
+    out = _probe("network-policies")
+    run = _policy_run(out)
+    ws = waivers("waivers:\n  - {id: sys, checks: ['5.2.2'], reason: r, expires: 2030-01-01, "
+                 "namespaces: [kube-system, kube-public, kube-node-lease]}\n")
+    assert statuses(apply(run, ws, TODAY))["5.2.2"] == "FAIL"  # legacy is not covered
+    ws = waivers("waivers:\n  - {id: all, checks: ['5.2.2'], reason: r, expires: 2030-01-01, namespaces: ['kube-*', "
+                 "legacy]}\n")
+    assert statuses(apply(run, ws, TODAY))["5.2.2"] == "WAIVED"
+    # a cluster-scoped object other than a Namespace is in no namespace
+    run = _policy_run(_probe("cluster-admin-bindings"))
+    ws = waivers("waivers:\n  - {id: ns, checks: ['5.2.2'], reason: r, expires: 2030-01-01, namespaces: ['*']}\n")
+    assert statuses(apply(run, ws, TODAY))["5.2.2"] == "FAIL"
+
+
+def test_merged_uses_over_a_fleet():
+    from kubecis.results.model import WaiverUse
+    from kubecis.results.waivers import merge_uses
+
+    def use(wid, status, *checks):
+        return WaiverUse(wid, "r", "", "2030-01-01", status, checks)
+
+    merged = merge_uses([
+        (use("a", "applied", "1.1.1"), use("b", "unused"), use("c", "partial", "5.2.7"), use("d", "expired", "4.2.1")),
+        (use("a", "applied", "1.1.1", "1.1.2"), use("b", "unused"), use("c", "unused"), use("d", "expired", "4.2.6")),
+        (use("a", "unused"), use("b", "unused"), use("c", "applied", "5.2.2"), use("d", "expired")),
+    ])
+    assert [(u.id, u.status, u.checks) for u in merged] == [
+        ("a", "applied", ("1.1.1", "1.1.2")), ("b", "unused", ()), ("c", "applied", ("5.2.2",)),
+        ("d", "expired", ("4.2.1", "4.2.6"))]
+    assert summary_lines(merged, waived=4, nodes=3) == [
+        "waivers: 4 checks waived on 3 nodes by 2 of 4 waivers",
+        "waiver b is unused: it waived nothing on any node",
+        "waiver d expired on 2030-01-01, not applied (would have waived 4.2.1, 4.2.6)"]

@@ -124,7 +124,7 @@ def test_a_store_of_schema_version_1_is_migrated(store_url):
 
     with Store.open(store_url) as store:  # today's kubecis opens it: migrated to the latest version
         with store.engine.connect() as conn:
-            assert schema.current_version(conn) == schema.LATEST == 2
+            assert schema.current_version(conn) == schema.LATEST == 3
             assert "ix_scans_cluster_node_time" in {i["name"] for i in sa.inspect(conn).get_indexes("scans")}
         [old] = store.scans()
         assert (old.id, old.batch, old.cluster, old.node, old.benchmark, old.scanned_at) == (
@@ -142,7 +142,7 @@ def test_a_store_of_schema_version_1_is_migrated(store_url):
     }
     # a second open does nothing more
     with Store.open(store_url) as store, store.engine.connect() as conn:
-        assert schema.current_version(conn) == 2
+        assert schema.current_version(conn) == 3
 
 
 def test_migrations_are_one_transaction(store_url):
@@ -161,7 +161,7 @@ def test_migrations_are_one_transaction(store_url):
         schema.MIGRATIONS = old
     engine.dispose()
     with Store.open(store_url) as store, store.engine.connect() as conn:  # the real migration still applies
-        assert schema.current_version(conn) == 2
+        assert schema.current_version(conn) == 3
         assert "cluster" in {c["name"] for c in sa.inspect(conn).get_columns("scans")}
 
 
@@ -184,7 +184,7 @@ def test_reading_never_creates_a_store(store_url):
 def test_a_store_from_a_newer_kubecis_is_refused(store_url):
     with Store.open(store_url) as store, store.engine.begin() as conn:
         conn.execute(sa.text("UPDATE kubecis_schema SET version = 7"))
-    with pytest.raises(StoreError, match=r"schema version 7, newer than this kubecis knows \(2\): upgrade kubecis"):
+    with pytest.raises(StoreError, match=r"schema version 7, newer than this kubecis knows \(3\): upgrade kubecis"):
         Store.open(store_url)
 
 

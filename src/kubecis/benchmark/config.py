@@ -18,7 +18,8 @@ from kubecis.errors import BenchmarkError, ConfigError, LoadError
 from kubecis.yamllimits import YamlLimitError
 
 TARGETS = ("master", "controlplane", "etcd", "node", "policies", "managedservices")
-FILE_KINDS = ("conf", "svc", "kubeconfig", "cafile", "datadir")
+# kube-bench's file kinds, then kubecis's (files only a running component's flag names: docs/config-checks.md)
+FILE_KINDS = ("conf", "svc", "kubeconfig", "cafile", "datadir", "encryptionconfig", "admissionconfig", "auditpolicy")
 # config key holding the candidate list for each kind, and the key of its default
 _KIND_KEYS = {
     "conf": ("confs", "defaultconf"),
@@ -26,6 +27,9 @@ _KIND_KEYS = {
     "kubeconfig": ("kubeconfig", "defaultkubeconfig"),
     "cafile": ("cafile", "defaultcafile"),
     "datadir": ("datadirs", "defaultdatadir"),
+    "encryptionconfig": ("encryptionconfigs", "defaultencryptionconfig"),
+    "admissionconfig": ("admissionconfigs", "defaultadmissionconfig"),
+    "auditpolicy": ("auditpolicies", "defaultauditpolicy"),
 }
 
 
@@ -121,6 +125,8 @@ class Config:
             alt = config_dir / "config.yml"
             path = alt if alt.exists() else path
         if not path.exists():
+            if config_file is not None:
+                raise ConfigError(f"config file {config_file}: no such file")
             raise ConfigError(f"{path}: config file not found (is {config_dir} a kube-bench cfg directory?)")
         return cls(config_dir, read_config_file(path))
 

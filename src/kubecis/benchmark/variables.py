@@ -7,7 +7,9 @@ first existing candidate path. kubecis does the same, with one improvement that
 fixes kube-bench's most reported false positive (#1256): when the running
 kubelet (or kube-proxy, scheduler, controller-manager, etcd) names its config,
 kubeconfig or data dir on its command line, that path wins over the candidate
-list. Every decision is recorded with its reason for ``kubecis explain``.
+list. The API server's encryption, admission and audit files are kubecis's own
+kinds, named only by its flags (``kubecis.discovery.FLAG_ONLY_KINDS``, docs/config-checks.md).
+Every decision is recorded with its reason for ``kubecis explain``.
 
 Substitution happens on the parsed model (every text field), which is equivalent
 to kube-bench's raw-text replacement for all shipped data, without letting a
@@ -110,7 +112,7 @@ def _quote(value: str) -> str:
 def substitute(controls: Controls, discovery: NodeDiscovery, raw_text: str | None = None) -> Controls:
     """Replace ``$<component><kind>`` in every text field; add the default ``audit_env``
     (kube-bench-compat.md#default-audit_env)."""
-    pairs = [(name, _quote(v)) for name, v in discovery.variables() if v]
+    pairs = [(name, _quote(v)) for name, v in discovery.variables()]  # "": a flag-only kind that nothing names
     # kube-bench-compat.md#substitution, #default-audit_env: the bins whose replacement changed the file text,
     # with repeats.
     text_for_bins = raw_text if raw_text is not None else _all_text(controls)
@@ -201,5 +203,5 @@ def _all_text(controls: Controls) -> str:
 
 def describe(d: NodeDiscovery) -> list[str]:
     """Human-readable decision lines for ``kubecis explain``."""
-    return [f"{x.component:<18} {x.kind:<10} {x.value or '-':<50} {x.why}" for x in d.decisions]
+    return [f"{x.component:<18} {x.kind:<16} {x.value or '-':<50} {x.why}" for x in d.decisions]
 

@@ -144,6 +144,13 @@ def add_selection(p: argparse.ArgumentParser, *, targets_help: str = "comma-sepa
                    help="Kubernetes version, mapped to a benchmark (env KUBE_BENCH_VERSION)")
 
 
+def add_config_file(p: argparse.ArgumentParser) -> None:
+    """kube-bench's ``--config FILE``."""
+    p.add_argument("--config", dest="config_file", type=path_arg, metavar="FILE",
+                   help="the global config file to use instead of config.yaml in the config directory (kube-bench's "
+                        "--config); the benchmark directories and their own config.yaml still come from --config-dir")
+
+
 def _env_version() -> str:
     return os.environ.get("KUBE_BENCH_VERSION", "")
 

@@ -8,9 +8,11 @@ bundled with kubecis (materialised as a kube-bench directory, see :mod:`kubecis.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kubecis.benchmark import bundled
 from kubecis.benchmark.config import Config
@@ -18,7 +20,10 @@ from kubecis.benchmark.loader import Diagnostic, load_controls
 from kubecis.benchmark.model import Check, Controls
 from kubecis.cli import args as a
 from kubecis.cli.common import echo, resolve_config_dir
-from kubecis.errors import ConfigError, KubecisError, LoadError
+from kubecis.errors import ConfigError, KubecisError, LoadError, UsageError
+
+DOC_FORMATS = ("markdown", "html")
+REGENERATE = "kubecis benchmarks docs --all --output-dir docs/catalogue"  # = kubecis.report.catalogue.REGENERATE
 
 
 def build(p: argparse.ArgumentParser, name: str) -> None:
@@ -47,6 +52,27 @@ def build(p: argparse.ArgumentParser, name: str) -> None:
     c.add_argument("new", metavar="NEW", help="the newer set, e.g. cis-1.12")
     a.add_config_dir(c)
     c.set_defaults(handler=diff_cmd)
+    c = sub.add_parser("docs", help="write a set's check catalogue: what each check inspects, its tests, remediation",
+                       description="Write the check catalogue of a benchmark set, generated from the definitions "
+                                   "`kubecis run` executes: per check its id, title, automated/manual, scored, what "
+                                   "it inspects (file, flag, API objects), the probe or audit, the tests in words and "
+                                   "the remediation, with paths shown as their defaults. One set goes to standard "
+                                   "output or -o FILE; several (or --all) to --output-dir DIR, one file per set plus "
+                                   f"an index. The shipped docs/catalogue is `{REGENERATE}`.")
+    c.add_argument("names", nargs="*", metavar="NAME", help="benchmark set names, e.g. cis-2.0")
+    c.add_argument("--all", action="store_true", help="every set (bundled, or in --config-dir), with an index")
+    c.add_argument("--format", choices=DOC_FORMATS, default="markdown",
+                   help="markdown (default) or html (one self-contained page per set)")
+    c.add_argument("--outputfile", "-o", type=a.path_arg, metavar="FILE",
+                   help="write the one set's catalogue to FILE (atomically)")
+    c.add_argument("--output-dir", type=a.path_arg, metavar="DIR",
+                   help="write NAME.md (or NAME.html) per set into DIR (created if missing); with --all also the "
+                        "index (README.md or index.html), and catalogue files of sets that no longer exist are "
+                        "removed")
+    c.add_argument("--config-dir", "-D", type=a.path_arg, metavar="DIR",
+                   help="document the sets of this kube-bench-format directory (holds config.yaml) instead of the "
+                        "bundled ones")
+    c.set_defaults(handler=docs_cmd)
 
 
 def config_dir_or_bundled(config_dir: Path | None) -> Path:
@@ -268,3 +294,119 @@ def diff_cmd(ns: argparse.Namespace) -> int:
     for line in lines:
         echo(line)
     return 0
+
+
+# ---- docs ----------------------------------------------------------------------------------------------------
+if TYPE_CHECKING:
+    from kubecis.report.catalogue import Catalogue
+
+
+def catalogue_of(name: str, config_dir: Path | None) -> Catalogue:
+    """The catalogue of one set: bundled (compiled from kubecis/data) or from a kube-bench cfg directory."""
+    from kubecis.report import catalogue
+
+    if config_dir is None:
+        if name not in bundled.bundled_names():
+            raise KubecisError(f"unknown bundled benchmark {name!r}; available: {', '.join(bundled.bundled_names())}")
+        bs = bundled.get_set(name)
+        config = Config.load(bundled.materialise()).merged_with(name)
+        return catalogue.build(name, bs.controls, config, description=bs.description, kubernetes=bs.kubernetes)
+    root = Config.load(resolve_config_dir(config_dir))
+    controls = load_set(name, config_dir)
+    try:
+        versions = [k for k, v in root.version_mapping().items() if v == name and k != name]
+    except KubecisError:
+        versions = []
+    return catalogue.build(name, controls, root.merged_with(name), kubernetes=versions, source="config-dir")
+
+
+def _doc_names(ns: argparse.Namespace) -> list[str]:
+    names: list[str] = list(ns.names)
+    if ns.all and names:
+        raise UsageError("give benchmark names or --all, not both")
+    if ns.all:
+        if ns.config_dir is None:
+            return bundled.bundled_names()
+        return Config.load(resolve_config_dir(ns.config_dir)).benchmarks()
+    if not names:
+        raise UsageError("name a benchmark set (e.g. `kubecis benchmarks docs cis-2.0`) or pass --all")
+    return list(dict.fromkeys(names))
+
+
+def docs_cmd(ns: argparse.Namespace) -> int:
+    """Write the check catalogue of one or more sets (see the subcommand's description)."""
+    from kubecis.cli.common import check_output_path
+    from kubecis.cli.run import write_atomic
+    from kubecis.report import catalogue
+
+    names = _doc_names(ns)
+    out_dir: Path | None = ns.output_dir
+    out_file: Path | None = ns.outputfile
+    if out_dir is not None and out_file is not None:
+        raise UsageError("--outputfile and --output-dir cannot be used together")
+    if out_dir is None and (len(names) > 1 or ns.all):
+        raise UsageError("several sets need --output-dir DIR (one file per set)")
+    html = ns.format == "html"
+    render = catalogue.html if html else catalogue.markdown
+    if out_dir is None:
+        if out_file is not None:
+            check_output_path(out_file)
+        text = render(catalogue_of(names[0], ns.config_dir))
+        if out_file is not None:
+            write_atomic(out_file, text)
+            _world_readable(out_file)
+        else:
+            sys.stdout.write(text)
+        return 0
+    cats = [catalogue_of(n, ns.config_dir) for n in names]  # everything is built before anything is written
+    files = {f"{c.name}.{'html' if html else 'md'}": render(c) for c in cats}
+    if ns.all:
+        if html:
+            files["index.html"] = catalogue.index_html(cats)
+        else:
+            files["README.md"] = catalogue.index_markdown(cats)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise KubecisError(f"--output-dir {out_dir}: {e.strerror or e}") from None
+    if not out_dir.is_dir():
+        raise KubecisError(f"--output-dir {out_dir}: not a directory")
+    for fname, text in files.items():
+        check_output_path(out_dir / fname, "--output-dir")
+        write_atomic(out_dir / fname, text, "--output-dir")
+        _world_readable(out_dir / fname)
+    removed = _remove_stale(out_dir, set(files), html) if ns.all else []
+    echo(f"{out_dir}: wrote {len(files)} files" + (f", removed {len(removed)} stale: {', '.join(removed)}"
+                                                     if removed else ""))
+    return 0
+
+
+def _world_readable(path: Path) -> None:
+    """Documentation is public: the mode a new file gets from the umask (the atomic write creates it 0600)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    try:
+        os.chmod(path, 0o666 & ~mask)
+    except OSError as e:
+        raise KubecisError(f"{path}: {e.strerror or e}") from None
+
+
+def _remove_stale(out_dir: Path, written: set[str], html: bool) -> list[str]:
+    """Catalogue files in ``out_dir`` kubecis generated earlier for sets that no longer exist (nothing else)."""
+    from kubecis.report.catalogue import GENERATED_MARK
+
+    removed = []
+    for p in sorted(out_dir.glob("*.html" if html else "*.md")):
+        if p.name in written or p.is_symlink() or not p.is_file():
+            continue
+        try:
+            with p.open("r", encoding="utf-8", errors="replace") as f:
+                head = f.read(2000)
+        except OSError:
+            continue
+        ours = ('<meta name="generator" content="kubecis' in head and "check catalogue</title>" in head) if html \
+            else GENERATED_MARK in head
+        if ours:
+            p.unlink()
+            removed.append(p.name)
+    return removed

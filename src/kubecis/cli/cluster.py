@@ -7,19 +7,24 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime as dt
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from kubecis.cli import args as a
-from kubecis.errors import UsageError
+from kubecis.errors import KubecisError, UsageError
 
 if TYPE_CHECKING:
     from kubecis.cluster.api import KubeAPI
     from kubecis.cluster.decide import Overrides
+    from kubecis.cluster.evaluate import EvalOptions
     from kubecis.cluster.model import ClusterResult
     from kubecis.cluster.nodes import Selection
+    from kubecis.host.cluster import Cluster
+    from kubecis.results.waivers import Waiver
 
 DEFAULT_TIMEOUT = 300.0
 DEFAULT_PARALLEL = 5
@@ -74,14 +79,18 @@ def build(p: argparse.ArgumentParser, name: str) -> None:
                        description="Evaluate snapshot files (or saved pod logs holding a framed payload) into the "
                                    "merged report. A node's name is the file's name without its extension "
                                    "(node-a.snap is node-a); an unreadable or corrupt file is that node NOT "
-                                   "EVALUATED with the reason. Cluster-wide targets (policies) come from the "
-                                   "first snapshot that recorded them.")
+                                   "EVALUATED with the reason. Cluster-wide targets (policies) are evaluated once "
+                                   "against --objects DUMP, else taken from the first snapshot that recorded them.")
     c.add_argument("paths", nargs="+", type=a.path_arg, metavar="FILE|DIR")
     a.add_config_dir(c)
     _bench_args(c, replay=True)
     c.add_argument("--jobs", "-j", type=_positive_int, default=0, metavar="N",
                    help="worker processes (default: one per CPU)")
     c.add_argument("--explain", action="store_true", help="print each node's decisions")
+    c.add_argument("--objects", type=a.path_arg, metavar="PATH",
+                   help="evaluate the cluster-wide targets (policies) once against this object dump (kubectl get "
+                        "-A -o json output, YAML/JSON manifests, or a directory of them) instead of taking them "
+                        "from a snapshot")
     _output_args(c)
     c.set_defaults(handler=_collect)
 
@@ -121,13 +130,31 @@ def _bench_args(p: argparse.ArgumentParser, replay: bool = False) -> None:
 
 
 def _output_args(p: argparse.ArgumentParser) -> None:
+    from kubecis.cluster.report import FORMATS
+
     g = p.add_argument_group("output")
-    g.add_argument("--json", action="store_true", help="the merged JSON report (docs/cluster-report.schema.json)")
+    g.add_argument("--format", dest="format", choices=FORMATS, default=None, metavar="FORMAT",
+                   help="report format: text (default: per node summary, policies, failures node x check), json "
+                        "(the merged JSON, docs/cluster-report.schema.json), junit (kube-bench's suites per node), "
+                        "html (one self-contained file: nodes, node x check matrix, every check), sarif (SARIF 2.1.0, "
+                        "a run per node), csv (a row per node and check)")
+    g.add_argument("--json", dest="json_out", action="store_true", help="the merged JSON report (--format json)")
     g.add_argument("--outputfile", type=a.path_arg, metavar="FILE", help="write the report to FILE (atomically)")
     g.add_argument("--per-node-dir", type=a.path_arg, metavar="DIR",
                    help="also write DIR/<node>.json per evaluated node: what kube-bench prints with --json")
     g.add_argument("--exit-code", type=a.exit_status, default=0, metavar="N",
                    help="exit status when any check FAILs or any node is not evaluated (default 0)")
+    g.add_argument("--waivers", type=a.path_arg, metavar="FILE",
+                   help="accept findings (docs/waivers.md), applied per node (nodes:, clusters:, benchmarks: "
+                        "scopes) and to the policies (namespaces:, objects: against the objects each check lists)")
+    g.add_argument("--cluster-name", default=None, metavar="NAME",
+                   help="the cluster's name in reports, history and waivers (default: the kubeconfig context for "
+                        "scan, none for collect)")
+    g.add_argument("--store", nargs="?", const="", default=None, metavar="URL",
+                   help="after the report is written, keep every node (evaluated or not) and the policies in a "
+                        "history store as one batch: a SQLite path or sqlite:/// URL, or "
+                        "postgresql://user@host:port/db; without URL $XDG_DATA_HOME/kubecis/history.db (see "
+                        "`kubecis history --batches`, `kubecis diff`)")
 
 
 def _ids(text: str) -> tuple[str, ...]:
@@ -173,23 +200,112 @@ def _api(ns: argparse.Namespace) -> KubeAPI:
     return KubeAPI(t)
 
 
-def _emit(ns: argparse.Namespace, result: ClusterResult) -> int:
-    from kubecis.cli.run import write_atomic
-    from kubecis.cluster.report import node_json, render_json, render_text, safe_file_name
+@dataclass(slots=True)
+class _Outputs:
+    """What a cluster command does besides evaluating: its format, waivers and history store (checked before
+    anything runs), and when it started."""
 
-    tty = ns.outputfile is None and _isatty(sys.stdout)
-    text = render_json(result) if ns.json else render_text(result, explain=getattr(ns, "explain", False),
-                                                              escape=tty)
+    fmt: str
+    waivers: list[Waiver] | None
+    store: str | None
+    cluster: str | None  # --cluster-name (None: not given)
+    started: dt.datetime
+
+    @property
+    def keep_results(self) -> bool:
+        from kubecis.cluster.report import NEEDS_RESULTS
+
+        return self.fmt in NEEDS_RESULTS or self.store is not None
+
+    @property
+    def scanned_at(self) -> str:
+        return self.started.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+    def eval_options(self, config_dir: Path, cluster: str, **kw: Any) -> EvalOptions:
+        from kubecis.cluster.evaluate import EvalOptions
+
+        return EvalOptions(config_dir, cluster=cluster, scanned_at=self.scanned_at,
+                           waivers=tuple(self.waivers) if self.waivers is not None else None,
+                           today=self.started.date(), keep_results=self.keep_results, **kw)
+
+
+def _outputs(ns: argparse.Namespace) -> _Outputs:
+    from kubecis.cli import outputs
+
+    _check_outputs(ns)
+    legacy = "json" if ns.json_out else ""
+    if legacy and ns.format not in (None, legacy):
+        raise UsageError(f"--json and --format {ns.format} cannot be used together")
+    fmt = legacy or ns.format or "text"
+    prepared = outputs.Outputs.prepare(fmt=fmt, waivers=ns.waivers, node_name="", cluster=ns.cluster_name or "",
+                                       store=ns.store, pgsql=False, asff=False)
+    return _Outputs(fmt, prepared.waivers, ns.store, ns.cluster_name, prepared.started)
+
+
+def _finish(result: ClusterResult, out: _Outputs) -> None:
+    """The fleet-wide view of the waivers (what each did over all nodes and the policies), on stderr too."""
+    if out.waivers is None:
+        return
+    from kubecis.results.waivers import merge_uses, summary_lines
+
+    per = [n.summary.waivers for n in result.nodes if n.summary is not None and n.summary.waivers is not None]
+    waived = [n.summary.statuses.waived for n in result.nodes if n.summary is not None]
+    on_policies = 0
+    if result.policies is not None and result.policies.waivers is not None:
+        per.append(result.policies.waivers)
+        on_policies = result.policies.status_counts.waived
+    if not per:  # nothing evaluated: every waiver is unused (or expired)
+        from kubecis.results.model import RunResult
+        from kubecis.results.waivers import apply
+
+        per = [apply(RunResult(), out.waivers, out.started.date()).waivers or ()]
+    result.waivers = merge_uses(per)
+    for line in summary_lines(result.waivers, waived=sum(waived) + on_policies, nodes=sum(1 for w in waived if w),
+                              policies=on_policies > 0):
+        sys.stderr.write(f"kubecis: {line}\n")
+
+
+def _emit(ns: argparse.Namespace, result: ClusterResult, out: _Outputs) -> int:
+    from kubecis.cli.run import write_atomic
+    from kubecis.cluster.report import node_json, render, safe_file_name
+
     if ns.per_node_dir is not None:
         for n in result.nodes:
             if n.evaluated:
                 write_atomic(ns.per_node_dir / f"{safe_file_name(n.name)}.json", node_json(n), "--per-node-dir")
+    if out.fmt == "json":  # written node by node: never the whole report in memory a second time
+        from kubecis.cluster.report import json_head, json_node, json_tail
+
+        with _sink(ns.outputfile) as sink:
+            sink.write(json_head(result))
+            for i, n in enumerate(result.nodes):
+                sink.write(("," if i else "") + json_node(n))
+            sink.write(json_tail(result))
+        return _deliver(ns, result, out)
+    tty = ns.outputfile is None and _isatty(sys.stdout)
+    text = render(out.fmt, result, explain=getattr(ns, "explain", False), escape=tty)
     if ns.outputfile is not None:
         write_atomic(ns.outputfile, text)
     else:
         sys.stdout.write(text)
         sys.stdout.flush()
+    return _deliver(ns, result, out)
+
+
+def _deliver(ns: argparse.Namespace, result: ClusterResult, out: _Outputs) -> int:
+    """After the report is written: the history store (a failure is one line and exit 1; the report stays)."""
+    if out.store is not None:
+        from kubecis.cluster.history import save
+
+        batch, n = save(result, out.store)
+        sys.stderr.write(f"kubecis: stored {n} scans as batch {batch} in {_shown(out.store)}\n")
     return _exit_status(ns, result)
+
+
+def _shown(url: str) -> str:
+    from kubecis.store import display_url
+
+    return display_url(url)
 
 
 def _isatty(stream: object) -> bool:
@@ -208,14 +324,17 @@ def _bundled() -> Path:
 def _scan(ns: argparse.Namespace) -> int:
     from kubecis.cluster.scan import BarProgress, Progress, ScanOptions, scan
 
-    _check_outputs(ns)
+    out = _outputs(ns)
     opts = ScanOptions(config_dir=_bundled(), image=ns.image, namespace=_dns_label(ns.namespace, "--namespace", 54),
                        parallel=ns.parallel, timeout=ns.timeout, selection=_selection(ns),
                        overrides=_overrides(ns), pull_policy=ns.image_pull_policy)
     api = _api(ns)
+    src = api.t.source
+    name = src.context or src.server if out.cluster is None else out.cluster
     progress = BarProgress() if _isatty(sys.stderr) else Progress()
-    result = scan(api, opts, progress)
-    return _emit(ns, result)
+    result = scan(api, opts, progress, eval_options=out.eval_options(opts.config_dir, name))
+    _finish(result, out)
+    return _emit(ns, result, out)
 
 
 def _dns_label(value: str, flag: str, limit: int = 63) -> str:
@@ -271,12 +390,12 @@ def _manifests(ns: argparse.Namespace) -> int:
 
 
 def _collect(ns: argparse.Namespace) -> int:
-    from kubecis.cli.common import resolve_config_dir
+    from kubecis.cli.common import load_objects, resolve_config_dir
     from kubecis.cli.run import write_atomic
-    from kubecis.cluster.evaluate import EvalOptions, evaluate_files, snapshot_files
+    from kubecis.cluster.evaluate import evaluate_files, snapshot_files
     from kubecis.cluster.model import ClusterInfo, ClusterResult
 
-    _check_outputs(ns)
+    out = _outputs(ns)
     if ns.benchmark and ns.version:
         raise UsageError("It is an error to specify both --version and --benchmark flags")
     for p in ns.paths:
@@ -286,36 +405,63 @@ def _collect(ns: argparse.Namespace) -> int:
     files = snapshot_files(ns.paths)
     if not files:
         raise UsageError("no snapshot files in " + ", ".join(str(p) for p in ns.paths))
-    opts = EvalOptions(cfg, ns.benchmark, ns.version, _ids(ns.targets))
-    result = ClusterResult(ClusterInfo("snapshots", name=", ".join(
-        "example fleet" if p == FLEET_DIR else str(p) for p in ns.paths)))
-    if not ns.json:
+    objects = load_objects(ns.objects)  # a bad dump is one line, before anything is evaluated
+    name = out.cluster or ""
+    opts = out.eval_options(cfg, name, benchmark=ns.benchmark, version=ns.version, targets=_ids(ns.targets))
+    label = ", ".join("example fleet" if p == FLEET_DIR else str(p) for p in ns.paths)
+    result = ClusterResult(ClusterInfo("snapshots", name=name, label=label), scanned_at=out.scanned_at)
+    if out.fmt != "json":
         result.nodes = list(evaluate_files(files, opts, ns.jobs))
-        _policies_from_snapshots(result, files, cfg)
-        return _emit(ns, result)
+        _policies_for_collect(result, files, cfg, objects, ns, opts)
+        _finish(result, out)
+        return _emit(ns, result, out)
     # JSON: streamed, node by node, as the workers finish (memory does not grow with the fleet)
     from kubecis.cluster.report import json_head, json_node, json_tail, node_json, safe_file_name
 
-    with _sink(ns.outputfile) as out:
-        out.write(json_head(result))
+    with _sink(ns.outputfile) as sink:
+        sink.write(json_head(result))
         for i, n in enumerate(evaluate_files(files, opts, ns.jobs)):
             result.nodes.append(n)
-            out.write(("," if i else "") + json_node(n))
+            sink.write(("," if i else "") + json_node(n))
             if ns.per_node_dir is not None and n.evaluated:
                 write_atomic(ns.per_node_dir / f"{safe_file_name(n.name)}.json", node_json(n), "--per-node-dir")
             if n.summary is not None:
                 n.summary.json = ""  # written: keep only what the totals need
-        _policies_from_snapshots(result, files, cfg)
-        out.write(json_tail(result))
-    return _exit_status(ns, result)
+        _policies_for_collect(result, files, cfg, objects, ns, opts)
+        _finish(result, out)
+        sink.write(json_tail(result))
+    return _deliver(ns, result, out)
 
 
-def _policies_from_snapshots(result: ClusterResult, files: list[Path], cfg: Path) -> None:
-    from kubecis.cluster.evaluate import find_policy_snapshot
+def _policies_for_collect(result: ClusterResult, files: list[Path], cfg: Path, objects: Cluster | None,
+                          ns: argparse.Namespace, opts: EvalOptions) -> None:
+    """Once for the cluster: against --objects, else from the first snapshot that recorded them."""
+    from collections import Counter
 
-    pol = find_policy_snapshot(files)
-    bench = next((n.benchmark for n in result.nodes if n.benchmark), "")
-    result.policies, result.policies_reason = pol.evaluate(cfg, bench, ())
+    from kubecis.cluster.evaluate import ApiPolicies, PolicySource, annotate, cluster_targets, find_policy_snapshot
+
+    benches = Counter(n.benchmark for n in result.nodes if n.benchmark)
+    bench = ns.benchmark or (benches.most_common(1)[0][0] if benches else "")
+    source: PolicySource
+    targets: list[str] = []
+    if objects is not None:
+        if not bench:
+            result.policies_reason = "not evaluated: no node was evaluated, so no benchmark is known (--benchmark)"
+            result.policies_expected = True
+            return
+        targets = cluster_targets(cfg, bench, _ids(ns.targets))
+        what = ("the example cluster's API objects" if ns.objects == EXAMPLE_OBJECTS
+                else f"the object dump {ns.objects}")
+        source = ApiPolicies(objects, what)
+        result.policies_expected = bool(targets)
+    else:
+        source = find_policy_snapshot([f for f, n in zip(files, result.nodes, strict=True)
+                                       if n.recorded_cluster_targets])
+    try:
+        res, result.policies_reason = source.evaluate(cfg, bench, targets)
+    except KubecisError as exc:
+        res, result.policies_reason = None, f"not evaluated: {exc}"
+    result.policies = annotate(res, "", opts) if res is not None else None
 
 
 def _exit_status(ns: argparse.Namespace, result: ClusterResult) -> int:
@@ -356,9 +502,21 @@ def _sink(path: Path | None) -> Iterator[TextIO]:
 FLEET_DIR = Path(__file__).resolve().parents[1] / "data" / "examples" / "fleet"
 
 
-def demo(*, json_out: bool = False) -> int:
+EXAMPLE_OBJECTS = FLEET_DIR.parent / "cluster-objects.yaml"
+
+
+def demo(ns: argparse.Namespace) -> int:
     """`kubecis demo --cluster`: the example fleet (recorded from hermetic nodes the way a scan records them)
-    through `cluster collect`, with the bundled definitions."""
-    ns = argparse.Namespace(paths=[FLEET_DIR], config_dir=_bundled(), benchmark="", version="", targets="",
-                            jobs=1, explain=False, json=json_out, outputfile=None, per_node_dir=None, exit_code=0)
-    return _collect(ns)
+    through `cluster collect`, with the bundled definitions, and the policies against the example cluster's
+    API objects (an object dump shipped with the package)."""
+    for flag, given in (("--pgsql", ns.pgsql), ("--asff", ns.asff), ("--node-name", ns.node_name)):
+        if given:
+            raise UsageError(f"{flag} is for a node's report; `demo --cluster` shows a cluster's")
+    fmt = getattr(ns, "format", None)
+    if fmt == "asff":
+        raise UsageError("--format asff is for a node's report; `demo --cluster` shows a cluster's")
+    cns = argparse.Namespace(paths=[FLEET_DIR], config_dir=_bundled(), benchmark="", version="", targets="",
+                             jobs=1, explain=False, json_out=ns.json_out, format=fmt, outputfile=ns.outputfile,
+                             per_node_dir=None, exit_code=0, waivers=ns.waivers, cluster_name="example",
+                             store=ns.store, objects=EXAMPLE_OBJECTS)
+    return _collect(cns)

@@ -18,6 +18,7 @@ def build(p: argparse.ArgumentParser, name: str) -> None:
     p.description = ("Print the benchmark choice, node-role detection and every discovered binary and file, with "
                      "reasons, without running a single audit.")
     a.add_selection(p)
+    a.add_config_file(p)
     a.add_host(p)
     a.add_objects(p)
     p.add_argument("--candidates-only", action="store_true",
@@ -45,14 +46,16 @@ def explain(ns: argparse.Namespace) -> int:
         kinds = sorted(f"{k.kind} {len(k.entries)}" for k in objects.store.kinds.values())
         out(f"objects: {ns.objects} ({objects.store.count} objects: {', '.join(kinds)})")
     out(f"config dir: {cfg_dir}")
+    if ns.config_file is not None:
+        out(f"config file: {ns.config_file}")
     try:
         plan = make_plan(
             PlanRequest(cfg_dir, ns.benchmark, ns.version, tuple(parse_id_list(ns.targets)),
-                        use_cmdline_paths=not ns.candidates_only, allow_tools=live),
+                        use_cmdline_paths=not ns.candidates_only, allow_tools=live, config_file=ns.config_file),
             host,
         )
     except VersionNotDetected as e:
-        _explain_without_benchmark(e, cfg_dir, host, use_cmdline=not ns.candidates_only)
+        _explain_without_benchmark(e, cfg_dir, host, use_cmdline=not ns.candidates_only, config_file=ns.config_file)
         raise
     out("benchmark:")
     for step in plan.selection.steps:
@@ -74,7 +77,8 @@ def explain(ns: argparse.Namespace) -> int:
     return 0
 
 
-def _explain_without_benchmark(e: VersionNotDetected, cfg_dir: Path, host: Host, *, use_cmdline: bool) -> None:
+def _explain_without_benchmark(e: VersionNotDetected, cfg_dir: Path, host: Host, *, use_cmdline: bool,
+                               config_file: Path | None = None) -> None:
     """What can be decided without a benchmark: what version detection tried, the roles and the paths that the
     global config alone determines. The caller then fails with the error (exit 1) and what to pass."""
     from kubecis.benchmark.config import Config
@@ -83,7 +87,7 @@ def _explain_without_benchmark(e: VersionNotDetected, cfg_dir: Path, host: Host,
     from kubecis.engine import NODE_SECTIONS, NOT_A_NODE, node_evidence, role_running
     from kubecis.errors import HostError
 
-    config = Config.load(cfg_dir)
+    config = Config.load(cfg_dir, config_file)
     echo("benchmark:")
     for step in e.steps:
         echo(f"  - {step}" if not step.startswith("  ") else f"  {step}")

@@ -34,12 +34,12 @@ class Command(NamedTuple):
 
 COMMANDS: dict[str, Command] = {
     "run": Command("run", "Check this node (kube-bench's run; without --targets the node's roles are detected)."),
-    "master": Command("run", "Shortcut for `run --targets master`."),
-    "node": Command("run", "Shortcut for `run --targets node`."),
+    "master": Command("run", "Check only this node's control-plane components (`run --targets master`)."),
+    "node": Command("run", "Check only this node's kubelet and kube-proxy (`run --targets node`)."),
     "demo": Command("run", "Show a real report without a cluster: replay the example node shipped with kubecis."),
     "explain": Command("explain", "Print every decision a run would make (benchmark, roles, paths) and why."),
-    "benchmarks": Command("benchmarks", "List, validate, show and compare benchmark sets."),
-    "audits": Command("audits", "Which audits the native interpreter runs (coverage)."),
+    "benchmarks": Command("benchmarks", "List, validate, show, compare and document (check catalogue) benchmark sets."),
+    "audits": Command("audits", "List the audits of a benchmark set the native interpreter cannot run (coverage)."),
     "snapshot": Command("snapshot", "Record a node once (secrets redacted), evaluate it anywhere."),
     "history": Command("history", "List the scans kept in a history store (`run --store`)."),
     "diff": Command("diff", "What changed between two stored scans: newly failing, fixed, not evaluated."),

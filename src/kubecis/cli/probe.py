@@ -21,7 +21,9 @@ OBJECTS_ENV = "KUBECIS_OBJECTS"
 def build(p: argparse.ArgumentParser, name: str) -> None:
     p.description = ("Run one of kubecis's probes (the evaluations bundled checks call as audits) and print its "
                      "result: key: value lines, then one line per offending object. `kubecis probe --list` lists "
-                     "them. Objects come from the cluster kubectl would use, or from --objects PATH.")
+                     "them. Objects come from the cluster kubectl would use, or from --objects PATH; the "
+                     "configuration-file probes (encryption-config, audit-policy, event-rate-limit) read the file "
+                     "given as their argument on this machine.")
     p.add_argument("--list", action="store_true", help="list the probes with what they report and inspect")
     p.add_argument("--objects", type=a.path_arg, metavar="PATH",
                    help="evaluate an object dump (kubectl get -A -o json output, manifests, or a directory of "

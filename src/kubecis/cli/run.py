@@ -23,6 +23,7 @@ class RunOptions:
 
     targets: tuple[str, ...] = ()  # empty: detect the node's roles
     config_dir: Path | None = None
+    config_file: Path | None = None  # --config: the global config file (kube-bench's flag)
     benchmark: str = ""
     version: str = ""
     check: str = ""
@@ -117,6 +118,7 @@ def do_run(opts: RunOptions) -> int:
         targets=opts.targets,
         use_cmdline_paths=opts.discovery == "process",
         allow_tools=live and opts.executor != "native",
+        config_file=opts.config_file,
     )
     if opts.snapshot is not None:  # replay what the snapshot was recorded for, unless told otherwise
         from kubecis.host.snapshot import SnapshotHost
@@ -129,7 +131,7 @@ def do_run(opts: RunOptions) -> int:
         from kubecis.benchmark.config import Config
         from kubecis.engine import NOT_A_NODE, node_evidence
 
-        if not node_evidence(Config.load(cfg_dir), host):
+        if not node_evidence(Config.load(cfg_dir, opts.config_file), host):
             raise BenchmarkError(NOT_A_NODE) from None
         raise
     for warning in plan.selection.warnings:
@@ -201,7 +203,9 @@ def build(p: argparse.ArgumentParser, name: str) -> None:
         outputs.add_arguments(p, out, cluster_name=False)
         p.add_argument("--cluster", action="store_true",
                        help="the merged report of an example fleet (a control plane, a hardened and a misconfigured "
-                            "worker, one node whose payload never arrived), as `kubecis cluster scan` prints it")
+                            "worker, one node whose payload never arrived, and the example cluster's API objects for "
+                            "the policies), as `kubecis cluster scan` prints it; takes --json, --format (but asff), "
+                            "--outputfile, --waivers and --store")
         p.set_defaults(handler=_demo)
         return
     if name in _SHORTCUTS:
@@ -210,6 +214,7 @@ def build(p: argparse.ArgumentParser, name: str) -> None:
         p.description = ("Check this node against the CIS Kubernetes Benchmark, like kube-bench's run. Without "
                          "--targets the node's roles (control plane, etcd, worker) are detected.")
     a.add_selection(p)
+    a.add_config_file(p)
     p.add_argument("--check", "-c", default="", metavar="IDS", help="only these check ids (comma-separated)")
     p.add_argument("--group", "-g", default="", metavar="IDS", help="only these group ids (comma-separated)")
     p.add_argument("--skip", default="", metavar="IDS", help="check or group ids to skip (reported as INFO)")
@@ -254,7 +259,8 @@ def options_from(ns: argparse.Namespace) -> RunOptions:
         raise UsageError(f"`kubecis {ns.command_name}` runs {fixed[0]} only; use `kubecis run --targets`")
     return RunOptions(
         targets=fixed if fixed is not None else tuple(parse_id_list(ns.targets)),
-        config_dir=ns.config_dir, benchmark=ns.benchmark, version=ns.version, check=ns.check, group=ns.group,
+        config_dir=ns.config_dir, config_file=ns.config_file, benchmark=ns.benchmark, version=ns.version,
+        check=ns.check, group=ns.group,
         skip=ns.skip, scored=ns.scored, unscored=ns.unscored,
         outputfile=ns.outputfile,
         noremediations=ns.noremediations, noresults=ns.noresults, nosummary=ns.nosummary, nototals=ns.nototals,
@@ -278,6 +284,6 @@ def _demo(ns: argparse.Namespace) -> int:
     if ns.cluster:
         from kubecis.cli.cluster import demo
 
-        return demo(json_out=ns.json_out)
+        return demo(ns)
     # always the bundled definitions the example was recorded with, never ./cfg
     return do_run(replace(DEMO, config_dir=materialise(), outputfile=ns.outputfile, **outputs.options_from(ns)))

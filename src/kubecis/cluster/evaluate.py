@@ -10,19 +10,24 @@ caches parsed controls files), files are handed out in order and results stream 
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import json
 import os
 import zlib
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
+from kubecis.audit.base import AuditResult, Executor
 from kubecis.cluster.decide import CLUSTER_TARGETS
 from kubecis.cluster.model import Coverage, NodeResult
 from kubecis.errors import KubecisError
 from kubecis.results.model import RunResult
+
+if TYPE_CHECKING:
+    from kubecis.results.waivers import Waiver
 
 ROLE_OF_TARGET = {"master": "control-plane", "controlplane": "control-plane", "etcd": "etcd", "node": "worker"}
 MAX_SNAPSHOT = 256 * 1024 * 1024  # decompressed bytes; a node's snapshot is far smaller
@@ -34,6 +39,25 @@ class EvalOptions:
     benchmark: str = ""  # overrides what the snapshot recorded
     version: str = ""
     targets: tuple[str, ...] = ()
+    # who and when, on every node's results (kubecis's formats, history, waiver scopes)
+    cluster: str = ""
+    scanned_at: str = ""  # RFC 3339, UTC
+    # the waivers file (None: none given), applied on each node as it is evaluated, as of ``today`` (UTC)
+    waivers: tuple[Waiver, ...] | None = None
+    today: dt.date | None = None
+    # keep each node's full results (HTML, SARIF, CSV, JUnit and the history store read every check); else
+    # only the summary travels back from a worker process
+    keep_results: bool = False
+
+
+def annotate(result: RunResult, node: str, opts: EvalOptions) -> RunResult:
+    """A node's (or the policies') results with who and when, and the waivers applied."""
+    result = replace(result, node=node, cluster=opts.cluster, scanned_at=opts.scanned_at)
+    if opts.waivers is not None:
+        from kubecis.results.waivers import apply
+
+        result = apply(result, list(opts.waivers), opts.today or dt.datetime.now(dt.UTC).date())
+    return result
 
 
 def load_document(data: bytes, what: str) -> dict[str, Any]:
@@ -56,6 +80,29 @@ def load_document(data: bytes, what: str) -> dict[str, Any]:
     return doc
 
 
+class ReplayExecutor:
+    """The native executor over one snapshot, each distinct audit run once.
+
+    A snapshot does not change and the native interpreter is a function of the script (and the executor's fixed
+    environment) over it, so checks that repeat an audit (most node checks read ``ps -fC kubelet`` or the
+    kubelet's config file; a kubeadm control plane runs 113 audits, 41 distinct) share its result. Only for
+    replays: on a live node two runs of ``ps`` may differ."""
+
+    def __init__(self, inner: Executor) -> None:
+        self.inner = inner
+        self._done: dict[str, AuditResult] = {}
+
+    @property
+    def name(self) -> str:
+        return self.inner.name
+
+    def run(self, script: str) -> AuditResult:
+        got = self._done.get(script)
+        if got is None:
+            got = self._done[script] = self.inner.run(script)
+        return got
+
+
 def evaluate_document(name: str, doc: dict[str, Any], opts: EvalOptions, *, node_targets_only: bool = True,
                       base: NodeResult | None = None) -> NodeResult:
     """One node's result from its snapshot document (never raises for bad data: NOT_EVALUATED with why)."""
@@ -66,6 +113,9 @@ def evaluate_document(name: str, doc: dict[str, Any], opts: EvalOptions, *, node
     from kubecis.results.runner import Filters
 
     node = base if base is not None else NodeResult(name)
+    rec = doc.get("recorded")
+    node.recorded_cluster_targets = isinstance(rec, dict) and isinstance(rec.get("targets"), list) and any(
+        t in CLUSTER_TARGETS for t in rec["targets"])
     try:
         host = SnapshotHost(doc, name)
         req, taken = recorded_request(PlanRequest(opts.config_dir, opts.benchmark, opts.version, opts.targets,
@@ -78,11 +128,12 @@ def evaluate_document(name: str, doc: dict[str, Any], opts: EvalOptions, *, node
             req = PlanRequest(req.config_dir, req.benchmark, req.version, kept, req.use_cmdline_paths,
                               req.allow_tools)
         plan = make_plan(req, host)
-        ex = NativeExecutor(host, cluster=SnapshotCluster.from_host(host))
+        ex = ReplayExecutor(NativeExecutor(host, cluster=SnapshotCluster.from_host(host)))
         result = run_plan(plan, ex, Filters())
     except KubecisError as exc:
         node.state, node.reason = Coverage.NOT_EVALUATED, f"snapshot not evaluated: {exc}"
         return node
+    result = annotate(result, name, opts)
     node.benchmark = plan.selection.benchmark
     node.targets = [t.target for t in plan.targets]
     if not node.roles:
@@ -158,7 +209,8 @@ def _init(opts: EvalOptions) -> None:
 def _work(path: str) -> NodeResult:
     assert _OPTS is not None
     n = evaluate_file(Path(path), _OPTS)
-    n.result = None  # the summary holds what the merged report needs; objects would cost pickling and memory
+    if not _OPTS.keep_results:
+        n.result = None  # the summary holds what the merged JSON needs; objects would cost pickling and memory
     return n
 
 
@@ -167,7 +219,10 @@ def evaluate_files(paths: Sequence[Path], opts: EvalOptions, jobs: int = 0) -> I
     jobs = jobs or (os.cpu_count() or 1)
     if jobs <= 1 or len(paths) < 4:
         for p in paths:
-            yield evaluate_file(p, opts)
+            n = evaluate_file(p, opts)
+            if not opts.keep_results:
+                n.result = None
+            yield n
         return
     import multiprocessing
 
@@ -189,10 +244,12 @@ class PolicySource(Protocol):
 
 @dataclass
 class ApiPolicies:
-    """Cluster-wide targets run natively once against the live API (kubectl audits through the scan's own
-    configuration); nothing on any node is read."""
+    """Cluster-wide targets run natively once against a cluster's API objects: the live API (a scan, through
+    the scan's own connection; read-only list/get) or an object dump (``collect --objects``). Their audits are
+    ``kubecis probe ...`` (in-process) or kubectl (the native emulation); nothing on any node is read."""
 
     cluster: Any  # a kubecis.host.cluster.Cluster
+    description: str = "the API"
 
     def evaluate(self, config_dir: Path, benchmark: str, targets: Sequence[str]) -> tuple[RunResult | None, str]:
         from kubecis.audit.native import NativeExecutor
@@ -207,7 +264,16 @@ class ApiPolicies:
                                 "entries": [['["processes"]', {"ok": []}]]}, "cluster")
         plan = make_plan(PlanRequest(config_dir, benchmark, "", tuple(targets), allow_tools=False), nothing)
         res = run_plan(plan, NativeExecutor(nothing, cluster=self.cluster), Filters())
-        return res, f"{', '.join(targets)} of {benchmark} evaluated once through the API"
+        via = "through the API" if self.description == "the API" else f"against {self.description}"
+        return res, f"{', '.join(targets)} of {benchmark} evaluated once {via}"
+
+
+def cluster_targets(config_dir: Path, benchmark: str, only: Sequence[str] = ()) -> list[str]:
+    """The benchmark's cluster-wide targets (``only``: those of them named by ``--targets``)."""
+    from kubecis.benchmark.config import Config
+
+    allowed = Config.load(config_dir).targets_for(benchmark)
+    return [t for t in allowed if t in CLUSTER_TARGETS and (not only or t in only)]
 
 
 @dataclass
@@ -230,7 +296,8 @@ class SnapshotPolicies:
 
 
 def find_policy_snapshot(paths: Sequence[Path]) -> SnapshotPolicies:
-    """The first file (in order) whose snapshot recorded a cluster-wide target."""
+    """The first file (in order) whose snapshot recorded a cluster-wide target (``paths``: the candidates; a
+    collect passes only the files its workers saw recording one, so no file is read twice for nothing)."""
     for p in paths:
         try:
             with open(p, "rb") as f:

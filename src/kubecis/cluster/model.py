@@ -1,6 +1,6 @@
 """The merged results model of a cluster: one entry per node (evaluated or not, with the reason), the
-cluster-wide policies, totals. Every merged format (text, JSON, per-node files, later HTML) is a pure
-function of :class:`ClusterResult`.
+cluster-wide policies, totals. Every merged format (text, JSON, JUnit, HTML, SARIF, CSV, per-node files) is a
+pure function of :class:`ClusterResult`.
 
 A node that was not evaluated (its pod never ran, failed, was evicted or OOM-killed, its node went
 NotReady or away, its payload was cut short or corrupt...) has ``state = NOT_EVALUATED``, a ``reason``
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from kubecis.results.model import Counts, RunResult, State
+from kubecis.results.model import Counts, RunResult, StatusCounts, WaiverUse
 
 
 class Coverage(StrEnum):
@@ -29,8 +29,11 @@ class NodeSummary:
 
     json: str  # exactly what ``kubecis run --json`` prints for the node (with the final newline)
     counts: Counts = field(default_factory=Counts)
-    states: dict[str, State] = field(default_factory=dict)  # check id → state (kube-bench order)
+    # check id → status in kubecis's formats (kube-bench's four or WAIVED), in kube-bench order
+    states: dict[str, str] = field(default_factory=dict)
     failing: dict[str, str] = field(default_factory=dict)  # check id → text, for checks that FAIL
+    statuses: StatusCounts = field(default_factory=StatusCounts)  # WAIVED counted apart
+    waivers: tuple[WaiverUse, ...] | None = None  # what the waivers did on this node (None: no waivers file)
 
 
 @dataclass(slots=True)
@@ -39,8 +42,9 @@ class NodeResult:
 
     ``roles``: ``control-plane``, ``etcd``, ``worker`` (what was decided, see ``decisions``);
     ``benchmark``/``targets``: what the node was checked against (empty when never decided);
-    ``result``: the node's kube-bench results (``None`` unless evaluated; ``collect`` drops it once
-    ``summary`` is made, so memory does not grow with the fleet beyond the encoded results);
+    ``result``: the node's results (``None`` unless evaluated; dropped once ``summary`` is made unless a
+    format or sink needs every check, so a JSON report's memory does not grow with the fleet beyond the
+    encoded results);
     ``summary``: see :class:`NodeSummary` (set for every evaluated node);
     ``decisions``: why this benchmark, these roles, these targets (``cluster scan --explain``).
     """
@@ -55,6 +59,8 @@ class NodeResult:
     platform: str = ""
     decisions: list[str] = field(default_factory=list)
     summary: NodeSummary | None = None
+    # its snapshot recorded cluster-wide targets too (``collect`` takes the policies from the first such file)
+    recorded_cluster_targets: bool = False
 
     @property
     def evaluated(self) -> bool:
@@ -69,17 +75,22 @@ class NodeResult:
 
 @dataclass(slots=True)
 class ClusterInfo:
-    """What identifies the cluster: ``source`` is ``api`` (a scan) or ``snapshots`` (collect/demo)."""
+    """What identifies the cluster: ``source`` is ``api`` (a scan) or ``snapshots`` (collect/demo).
+
+    ``name`` is the cluster's name in reports, history and waivers (``--cluster-name``; a scan's default is its
+    kubeconfig context); ``label`` what the text report's heading shows when there is no name (the files
+    collected)."""
 
     source: str = "api"
     name: str = ""
     server: str = ""
     context: str = ""
     version: str = ""  # the API server's gitVersion
+    label: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"source": self.source, "name": self.name, "server": self.server, "context": self.context,
-                "version": self.version}
+        return {"source": self.source, "name": self.name or self.label, "server": self.server,
+                "context": self.context, "version": self.version}
 
 
 @dataclass(slots=True)
@@ -89,6 +100,10 @@ class ClusterResult:
     policies: RunResult | None = None  # the cluster-wide targets (section 5), evaluated once
     policies_reason: str = ""  # why there are none, or how they were evaluated
     notes: list[str] = field(default_factory=list)
+    # the cluster-wide targets were due (a scan, collect --objects): not evaluated, they are stored as such
+    policies_expected: bool = False
+    scanned_at: str = ""  # when the scan (or collect) started, RFC 3339 UTC: every node's time in history
+    waivers: tuple[WaiverUse, ...] | None = None  # the waivers file's effect over the fleet (None: no file)
 
     @property
     def evaluated(self) -> list[NodeResult]:

@@ -1,4 +1,5 @@
-"""The merged report of a cluster: text, JSON (schema: docs/cluster-report.schema.json), per-node files.
+"""The merged report of a cluster: text, JSON (schema: docs/cluster-report.schema.json), per-node files, and
+kubecis's other formats (JUnit, HTML, SARIF, CSV) through :func:`fleet`.
 
 Pure functions of :class:`~kubecis.cluster.model.ClusterResult`. A node's ``results`` object is exactly what
 ``kubecis run --json`` (and so kube-bench) prints for that node; ``--per-node-dir`` writes it alone, one
@@ -14,7 +15,11 @@ from kubecis import __version__
 from kubecis.cluster.model import ClusterResult, NodeResult, NodeSummary
 from kubecis.report.json import encode, go_string, payload
 from kubecis.report.options import ReportOptions
-from kubecis.results.model import Counts, RunResult, State
+from kubecis.report.views import Fleet, FleetNode
+from kubecis.results.model import Counts, RunResult, State, StatusCounts
+
+FORMATS = ("text", "json", "junit", "html", "sarif", "csv")
+NEEDS_RESULTS = ("junit", "html", "sarif", "csv")  # formats that read every check of every node
 
 SCHEMA_ID = "https://kubecis.dev/schemas/cluster-report-v1.json"
 FORMAT_VERSION = 1
@@ -29,15 +34,19 @@ def kube_bench_object(run: RunResult) -> Any:
 def summarize(run: RunResult) -> NodeSummary:
     """The node's :class:`NodeSummary` (its kube-bench JSON encoded once)."""
     run = run.sorted()
-    states: dict[str, State] = {}
+    states: dict[str, str] = {}
     failing: dict[str, str] = {}
+    statuses = StatusCounts()
     for ctl in run.controls:
         for g in ctl.groups:
             for chk in g.checks:
-                states.setdefault(chk.id, chk.state)
+                status = chk.status
+                statuses.add(status)
+                states.setdefault(chk.id, status)
                 if chk.state is State.FAIL:
                     failing.setdefault(chk.id, chk.text)
-    return NodeSummary(fast_encode(kube_bench_object(run)) + "\n", run.totals, states, failing)
+    return NodeSummary(fast_encode(kube_bench_object(run)) + "\n", run.totals, states, failing, statuses,
+                       run.waivers)
 
 
 _GO_ESCAPES = (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029"))
@@ -153,6 +162,32 @@ def node_json(n: NodeResult) -> str:
     return j + "\n"
 
 
+def fleet(c: ClusterResult) -> Fleet:
+    """The cluster as kubecis's own formats see it (every evaluated node's full results must have been kept)."""
+    nodes = []
+    for n in c.nodes:
+        run = n.result if n.evaluated else None
+        if n.evaluated and run is None:
+            raise AssertionError(f"{n.name}: results were not kept for this format")
+        nodes.append(FleetNode(n.name, run, n.reason, tuple(n.roles), n.benchmark, n.platform))
+    info = c.cluster
+    return Fleet(info.name, info.server, info.version, info.source, c.scanned_at, nodes, c.policies,
+                 c.policies_reason, c.waivers)
+
+
+def render(fmt: str, c: ClusterResult, *, explain: bool = False, escape: bool = False) -> str:
+    """The merged report in ``fmt`` (one of :data:`FORMATS`)."""
+    if fmt == "text":
+        return render_text(c, explain=explain, escape=escape)
+    if fmt == "json":
+        return render_json(c)
+    import importlib
+
+    module = importlib.import_module(f"kubecis.report.{fmt}")
+    text: str = module.render_fleet(fleet(c), ReportOptions())
+    return text
+
+
 def safe_file_name(name: str) -> str:
     """A node name as a file name (node names are DNS subdomains; anything else is replaced)."""
     import re
@@ -182,7 +217,7 @@ def render_text(c: ClusterResult, *, explain: bool = False, escape: bool = False
 
     out: list[str] = []
     info = c.cluster
-    head = info.name or info.server or "cluster"
+    head = info.name or info.label or info.server or "cluster"
     extra = ", ".join(x for x in (info.server if info.name else "", info.version) if x)
     out.append(f"== Cluster {e(head)}" + (f" ({e(extra)})" if extra else "") + " ==\n")
     w = max([4, *(len(n.name) for n in c.nodes)])
@@ -204,8 +239,11 @@ def render_text(c: ClusterResult, *, explain: bool = False, escape: bool = False
     out.append("\n")
     if c.policies is not None:
         k = c.policies.totals
-        out.append(f"== Policies (once per cluster) ==\n{e(c.policies_reason)}\n"
-                   f"{k.pass_} checks PASS\n{k.fail} checks FAIL\n{k.warn} checks WARN\n{k.info} checks INFO\n\n")
+        out.append(f"== Policies (once per cluster) ==\n{e(c.policies_reason)}\n")
+        for _, _, chk in c.policies.sorted().checks():
+            if chk.state is State.FAIL or chk.waiver is not None:
+                out.append(f"[{chk.status}] {e(chk.id)} {e(chk.text)}\n")
+        out.append(f"{k.pass_} checks PASS\n{k.fail} checks FAIL\n{k.warn} checks WARN\n{k.info} checks INFO\n\n")
     elif c.policies_reason:
         out.append(f"== Policies (once per cluster) ==\nnot evaluated: {e(c.policies_reason)}\n\n")
     out += _matrix(c, e)
@@ -215,13 +253,18 @@ def render_text(c: ClusterResult, *, explain: bool = False, escape: bool = False
     for n in c.not_evaluated:
         out.append(f"  not evaluated: {e(n.name)}: {e(n.reason)}\n")
     out.append(f"{t.pass_} checks PASS\n{t.fail} checks FAIL\n{t.warn} checks WARN\n{t.info} checks INFO\n")
+    if c.waivers is not None:
+        waived = sum(n.summary.statuses.waived for n in c.nodes if n.summary is not None)
+        if c.policies is not None:
+            waived += c.policies.status_counts.waived
+        out.append(f"({waived} of the INFO checks are WAIVED)\n")
     return "".join(out)
 
 
 def _matrix(c: ClusterResult, e: Callable[[str], str]) -> list[str]:
-    """Checks that FAIL on at least one node: a row each, a column per node (FAIL, pass, warn, info, '-' not
-    checked there, 'n/e' node not evaluated)."""
-    states: dict[str, dict[str, State]] = {}
+    """Checks that FAIL on at least one node: a row each, a column per node (FAIL, pass, warn, info, waived,
+    '-' not checked there, 'n/e' node not evaluated)."""
+    states: dict[str, dict[str, str]] = {}
     texts: dict[str, str] = {}
     for n in c.nodes:
         s = n.summary if n.summary is not None else (summarize(n.result) if n.result is not None else None)
@@ -237,10 +280,11 @@ def _matrix(c: ClusterResult, e: Callable[[str], str]) -> list[str]:
         out.append("no check FAILs on any evaluated node\n\n")
         return out
     idw = max(5, *(len(x) for x in failing))
-    mark = {State.FAIL: "FAIL", State.PASS: "pass", State.WARN: "warn", State.INFO: "info"}
+    mark = {"FAIL": "FAIL", "PASS": "pass", "WARN": "warn", "INFO": "info", "WAIVED": "waived"}
     if len(c.nodes) <= MATRIX_MAX_NODES:
         cols = [(n.name, n.evaluated) for n in c.nodes]
-        widths = [max(4, len(name)) for name, _ in cols]
+        widths = [max(6 if any(states[cid].get(name) == "WAIVED" for cid in failing) else 4, len(name))
+                  for name, _ in cols]
         out.append(f"{'CHECK'.ljust(idw)}  " + "  ".join(e(name).ljust(wd) for (name, _), wd in zip(cols, widths,
                                                                                                  strict=True))
                    + "  TEXT\n")
@@ -253,7 +297,7 @@ def _matrix(c: ClusterResult, e: Callable[[str], str]) -> list[str]:
     else:
         out.append(f"{'CHECK'.ljust(idw)}  {'FAILED ON':<10}  TEXT\n")
         for cid in failing:
-            bad = [name for name, st in states[cid].items() if st is State.FAIL]
+            bad = [name for name, st in states[cid].items() if st == "FAIL"]
             out.append(f"{e(cid).ljust(idw)}  {len(bad):>3} nodes    {e(texts[cid])}\n"
                        f"{''.ljust(idw)}  {e(', '.join(bad[:20]))}{' ...' if len(bad) > 20 else ''}\n")
     out.append("\n")

@@ -17,13 +17,13 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from kubecis.cluster.api import ApiError, KubeAPI
 from kubecis.cluster.decide import NodePlan, Overrides, plan_node
-from kubecis.cluster.evaluate import ApiPolicies, EvalOptions, PolicySource, evaluate_bytes
+from kubecis.cluster.evaluate import ApiPolicies, EvalOptions, PolicySource, annotate, evaluate_bytes
 from kubecis.cluster.manifests import (
     LABEL_NODE,
     LABEL_SCAN,
@@ -114,7 +114,8 @@ class BarProgress(Progress):
     def message(self, text: str) -> None:
         self.stream.write("\r\x1b[2K")
         super().message(text)
-        self._draw()
+        if self.total:
+            self._draw()
 
     def close(self) -> None:
         self.stream.write("\r\x1b[2K")
@@ -265,16 +266,25 @@ def _signals_blocked() -> Iterator[None]:
 
 
 def scan(api: KubeAPI, opts: ScanOptions, progress: Progress, *, policies: PolicySource | None = None,
-         clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> ClusterResult:
+         eval_options: EvalOptions | None = None, clock: Callable[[], float] = time.monotonic,
+         sleep: Callable[[float], None] = time.sleep) -> ClusterResult:
+    """Scan the selected nodes. ``eval_options`` carries the cluster's name, the time, the waivers and whether
+    full results are kept (its benchmark and targets are ignored: each node's come from its plan).
+
+    The cluster-wide targets (policies) are evaluated first, before the scan creates anything: the scan's own
+    namespace and privileged node pods are not among the objects they judge."""
     version = api.version()
     git = str(version.get("gitVersion", ""))
     facts = node_facts(api, progress)
     results, plans = plan_nodes(facts, git, opts)
     src = api.t.source
-    out = ClusterResult(ClusterInfo("api", src.context or src.server, src.server, src.context, git), results)
+    eval_opts = eval_options if eval_options is not None else EvalOptions(opts.config_dir,
+                                                                          cluster=src.context or src.server)
+    out = ClusterResult(ClusterInfo("api", eval_opts.cluster, src.server, src.context, git), results,
+                        scanned_at=eval_opts.scanned_at)
+    _policies(out, plans, opts, api, policies, eval_opts, progress)
     scan_id = secrets.token_hex(4)
     namespace = f"{opts.namespace}-{scan_id}"
-    eval_opts = EvalOptions(opts.config_dir)
     by_name = {n.name: n for n in results}
     queue = [by_name[name] for name in sorted(plans)]
     progress.start(len(results), namespace)
@@ -331,7 +341,6 @@ def scan(api: KubeAPI, opts: ScanOptions, progress: Progress, *, policies: Polic
                 with contextlib.suppress(KubecisError):
                     api.delete_job(namespace, a.job)
                 progress.finished(a.node)
-        _policies(out, plans, opts, api, policies)
     finally:
         progress.close()
         if created:
@@ -364,7 +373,8 @@ def _newer(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return ta > tb
 
 
-def _collect(api: KubeAPI, namespace: str, pod: dict[str, Any] | None, node: NodeResult, opts: EvalOptions) -> None:
+def _collect(api: KubeAPI, namespace: str, pod: dict[str, Any] | None, node: NodeResult,
+             opts: EvalOptions) -> None:
     name = str(((pod or {}).get("metadata") or {}).get("name", ""))
     try:
         log = api.pod_log(namespace, name)
@@ -376,23 +386,31 @@ def _collect(api: KubeAPI, namespace: str, pod: dict[str, Any] | None, node: Nod
     except PayloadError as exc:
         node.state, node.reason = Coverage.NOT_EVALUATED, str(exc)
         return
-    evaluate_bytes(node.name, data, EvalOptions(opts.config_dir, targets=tuple(node.targets),
-                                                benchmark=node.benchmark), base=node)
-    node.result = None  # the summary (encoded results, states) is what the reports use: memory stays flat
+    evaluate_bytes(node.name, data, replace(opts, targets=tuple(node.targets), benchmark=node.benchmark), base=node)
+    if not opts.keep_results:
+        node.result = None  # the summary (encoded results, states) is what the JSON uses: memory stays flat
 
 
 def _policies(out: ClusterResult, plans: dict[str, NodePlan], opts: ScanOptions, api: KubeAPI,
-              source: PolicySource | None) -> None:
+              source: PolicySource | None, eval_opts: EvalOptions, progress: Progress) -> None:
+    """The cluster-wide targets of the benchmark most nodes are checked against, once, through the API."""
     if not plans:
         out.policies_reason = "no node was scanned"
         return
     bench, _ = Counter(p.benchmark for p in plans.values()).most_common(1)[0]
     targets = next(p.cluster_targets for p in plans.values() if p.benchmark == bench)
+    if not targets:
+        out.policies_reason = f"no cluster-wide targets for {bench}" + (" (--targets)" if opts.overrides.targets
+                                                                         else "")
+        return
+    out.policies_expected = True
     if source is None:
         from kubecis.host.cluster import LiveCluster
 
         source = ApiPolicies(LiveCluster(transport=api.t))
+    progress.message(f"evaluating {', '.join(targets)} of {bench} once through the API")
     try:
-        out.policies, out.policies_reason = source.evaluate(opts.config_dir, bench, targets)
+        res, out.policies_reason = source.evaluate(opts.config_dir, bench, targets)
     except KubecisError as exc:
-        out.policies, out.policies_reason = None, f"not evaluated: {exc}"
+        res, out.policies_reason = None, f"not evaluated: {exc}"
+    out.policies = annotate(res, "", eval_opts) if res is not None else None

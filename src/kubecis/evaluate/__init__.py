@@ -2,8 +2,8 @@
 
 Public entry points: :func:`evaluate_tests` / :func:`evaluate_item` (the
 evaluator), :data:`~kubecis.evaluate.ops.OPS` (compare operators),
-:func:`~kubecis.evaluate.jsonpath.render` (client-go JSONPath templates) and
-:func:`~kubecis.evaluate.yamlcompat.load_config` (JSON / go-yaml v2 decoding).
+:func:`~kubecis.golang.jsonpath.render` (client-go JSONPath templates) and
+:func:`~kubecis.golang.yaml.load_config` (JSON / go-yaml v2 decoding).
 """
 
 from kubecis.evaluate.evaluator import ItemOutcome, Outcome, evaluate_item, evaluate_tests

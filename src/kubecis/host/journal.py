@@ -148,7 +148,7 @@ def _zstd_module() -> Any:
     try:
         from compression import zstd  # type: ignore[import-not-found, unused-ignore]
     except ImportError:
-        from backports import zstd  # type: ignore[no-redef, unused-ignore]
+        from backports import zstd  # type: ignore[no-redef, import-not-found, unused-ignore]
     return zstd
 
 

@@ -47,8 +47,9 @@ class Report:
     undecided: str = ""
 
     def render(self) -> str:
-        lines = [f"{self.key}: {len(self.findings)}"]
-        lines += [f.line() for f in sorted(set(self.findings))]
+        found = sorted(set(self.findings))  # a finding reached twice (a subject listed twice) is one line
+        lines = [f"{self.key}: {len(found)}"]
+        lines += [f.line() for f in found]
         lines += [f"note: {n}" for n in self.notes]
         return "\n".join(lines) + "\n"
 

@@ -12,6 +12,9 @@ rule for a failing audit applies (FAIL if scored, WARN if not), never PASS. Stat
 :data:`PROBES` is the registry: name -> :class:`ProbeSpec` (the function is imported only when the probe runs).
 Its ``summary`` and ``inspects`` describe each probe in words (a check catalogue is generated from them).
 
+:data:`NODE_PROBES` are the probes that read the node instead of the cluster API: the kube-apiserver's configuration
+files (:mod:`kubecis.probes.configs`, docs/config-checks.md), each given as its argument.
+
 Adding a probe: a function ``f(ctx: ProbeContext, args: Sequence[str]) -> ProbeResult`` in any module, and an
 entry here. If that module defines ``parse_args(name, args)`` (raising :class:`ProbeUsageError`), static
 coverage (``kubecis audits coverage``) calls it to reject malformed calls without evaluating anything.
@@ -30,7 +33,7 @@ if TYPE_CHECKING:
     from kubecis.host.base import Host
     from kubecis.host.cluster import Cluster
 
-__all__ = ["PROBES", "ProbeContext", "ProbeResult", "ProbeSpec", "ProbeUsageError", "run_probe"]
+__all__ = ["NODE_PROBES", "PROBES", "ProbeContext", "ProbeResult", "ProbeSpec", "ProbeUsageError", "run_probe"]
 
 DECIDED, UNDECIDED, USAGE = 0, 1, 2
 
@@ -82,8 +85,12 @@ _PODS = _WORKLOADS + ", and Namespaces' Pod Security Admission labels"
 _ALLOW = "[--allow BINDING[,BINDING...]]"
 
 
-def _spec(name: str, fn: str, key: str, summary: str, inspects: str, usage: str = "") -> tuple[str, ProbeSpec]:
-    return name, ProbeSpec(name, f"{_C}:{fn}", summary, inspects, usage, key)
+def _spec(name: str, fn: str, key: str, summary: str, inspects: str, usage: str = "", module: str = _C,
+          ) -> tuple[str, ProbeSpec]:
+    return name, ProbeSpec(name, f"{module}:{fn}", summary, inspects, usage, key)
+
+
+_F = "kubecis.probes.configs"
 
 
 PROBES: dict[str, ProbeSpec] = dict([
@@ -152,7 +159,28 @@ PROBES: dict[str, ProbeSpec] = dict([
     _spec("default-namespace", "default_namespace", "default_namespace_objects",
           "objects in the default namespace beyond those Kubernetes creates there",
           "every namespaced object in the default namespace (all listable resources)"),
+    # the kube-apiserver's own configuration files, read on the node (kubecis.configfiles, docs/config-checks.md)
+    _spec("encryption-config", "encryption_config", "secrets_provider",
+          "the provider new Secrets are written with (the first provider of the first resources entry covering "
+          "secrets, including *. and *.* wildcards; identity when none does or no file is named), the entry and its "
+          "provider list",
+          "the EncryptionConfiguration file named by the kube-apiserver's --encryption-provider-config (the FILE "
+          "argument; empty: none is named)", "[--kubernetes X.Y] [FILE]", _F),
+    _spec("audit-policy", "audit_policy", "audit_gaps",
+          "requests on Secrets, ConfigMaps and TokenReviews not recorded at exactly Metadata, and changes to Pods and "
+          "Deployments and uses of pods/exec, pods/portforward, pods/proxy and services/proxy not recorded, each "
+          "with the rule that decides it (first matching rule wins)",
+          "the audit Policy file named by the kube-apiserver's --audit-policy-file (the FILE argument; empty: none "
+          "is named)", "[FILE]", _F),
+    _spec("event-rate-limit", "event_rate_limit", "event_rate_limits",
+          "the limits the EventRateLimit admission plugin is configured with (0: no configuration)",
+          "the AdmissionConfiguration file named by the kube-apiserver's --admission-control-config-file (the FILE "
+          "argument; empty: none is named) and the EventRateLimit configuration it holds inline or names by path",
+          "[FILE]", _F),
 ])
+
+# Probes that read the node (its files), not the cluster API.
+NODE_PROBES = frozenset(name for name, spec in PROBES.items() if spec.target.startswith(_F + ":"))
 
 
 def run_probe(name: str, args: Sequence[str], ctx: ProbeContext) -> ProbeResult:

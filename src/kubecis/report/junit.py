@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from kubecis.report.json import check_json
 from kubecis.report.options import ReportOptions
+from kubecis.report.views import POLICIES_NODE, Fleet, FleetNode
 from kubecis.results.model import ControlsResult, RunResult, State
 
 _ESCAPES = {
@@ -54,12 +55,12 @@ def go_xml_escape(text: str) -> str:
     return "".join(out)
 
 
-def render_suite(controls: ControlsResult) -> str:
-    """One ``<testsuite>`` element, without a trailing newline."""
+def render_suite(controls: ControlsResult, name: str | None = None) -> str:
+    """One ``<testsuite>`` element, without a trailing newline (``name``: default the controls' text)."""
     c = controls.counts
     head = (
-        f'<testsuite name="{go_xml_escape(controls.text)}" tests="{c.total}" failures="{c.fail}"'
-        ' errors="0" time="0">'
+        f'<testsuite name="{go_xml_escape(controls.text if name is None else name)}" tests="{c.total}"'
+        f' failures="{c.fail}" errors="0" time="0">'
     )
     cases: list[str] = []
     for group in controls.groups:
@@ -83,3 +84,28 @@ def render_suite(controls: ControlsResult) -> str:
 def render(run: RunResult, options: ReportOptions) -> str:
     suites = "".join(render_suite(c) for c in run.controls)
     return "<testsuites>\n" + suites + "\n</testsuites>\n"
+
+
+def render_fleet(fleet: Fleet, options: ReportOptions) -> str:
+    """A cluster: kube-bench's suites per node, each named ``NODE: <controls text>`` (the policies':
+    ``(cluster-wide): ...``); a node that was not evaluated is a suite with one test case in error (the reason),
+    so CI counts it as a failure of the scan, never as passing."""
+    suites: list[str] = []
+    for node, run in _fleet_order(fleet):
+        if run is None:
+            reason = go_xml_escape(f"not evaluated: {node.reason}")
+            name = go_xml_escape(node.name)
+            suites.append(f'<testsuite name="{name}" tests="1" failures="0" errors="1" time="0">\n'
+                          f'    <testcase name="{name} not evaluated" classname="{name}" time="0">\n'
+                          f'        <error message="{reason}" type="not_evaluated">{reason}</error>\n'
+                          "    </testcase>\n</testsuite>")
+            continue
+        suites += [render_suite(c, f"{node.name}: {c.text}") for c in run.sorted().controls]
+    return "<testsuites>\n" + "".join(suites) + "\n</testsuites>\n"
+
+
+def _fleet_order(fleet: Fleet) -> list[tuple[FleetNode, RunResult | None]]:
+    out: list[tuple[FleetNode, RunResult | None]] = [(n, n.run) for n in fleet.nodes]
+    if fleet.policies is not None:
+        out.append((FleetNode(POLICIES_NODE, fleet.policies), fleet.policies))
+    return out

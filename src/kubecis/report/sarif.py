@@ -8,6 +8,10 @@ warning``. A waived check keeps its original classification and carries a SARIF 
 waiver's reason as justification). Where the audit names files (``stat``, ``cat``,
 ``find`` ... of an absolute path), they are the result's locations (``file://`` URIs on the node).
 ``partialFingerprints`` identify a finding by cluster, node and check, so dashboards track it across runs.
+
+A cluster report (:func:`render_fleet`) has one run per node, each result naming its node; a node that was not
+evaluated is a run with no results whose invocation failed (``executionSuccessful: false``) with the reason as
+an error notification, never a clean run; the cluster-wide policies are one more run, node ``(cluster-wide)``.
 """
 
 from __future__ import annotations
@@ -21,7 +25,16 @@ from urllib.parse import quote
 
 from kubecis import __version__
 from kubecis.report.options import ReportOptions
-from kubecis.report.views import NodeResults, node_views, single, valid_text
+from kubecis.report.views import (
+    POLICIES_NODE,
+    Fleet,
+    FleetNode,
+    NodeResults,
+    NodeView,
+    node_views,
+    single,
+    valid_text,
+)
 from kubecis.results.model import STATUSES, CheckResult, RunResult
 
 # The $id of the OASIS 2.1.0 schema the tests validate against.
@@ -93,86 +106,133 @@ def fingerprint(cluster: str, node: str, check_id: str) -> str:
     return hashlib.sha256("\0".join((cluster, node, check_id)).encode("utf-8", "surrogateescape")).hexdigest()
 
 
-def sarif_log(nodes: NodeResults) -> dict[str, Any]:
-    runs = []
-    for view in node_views(nodes):
-        run = view.result
-        rules: list[dict[str, Any]] = []
-        index: dict[str, int] = {}
-        results: list[dict[str, Any]] = []
-        for controls, group, check in run.checks():
-            if check.id not in index:
-                index[check.id] = len(rules)
-                rule: dict[str, Any] = {
-                    "id": check.id,
-                    "name": "CIS" + re.sub(r"[^A-Za-z0-9]", "_", check.id),
-                    "shortDescription": {"text": check.text or check.id},
-                    "defaultConfiguration": {"level": "error" if check.scored else "warning"},
-                    "properties": {
-                        "scored": check.scored,
-                        "type": check.type,
-                        "target": f"{controls.id} {controls.text}",
-                        "nodeType": controls.node_type,
-                        "section": f"{group.id} {group.text}",
-                        "tags": ["CIS", "Kubernetes", controls.node_type],
-                    },
-                }
-                if check.remediation:
-                    rule["help"] = {"text": check.remediation}
-                rules.append(rule)
-            cls = _classify(check)
-            if cls is None:
-                continue
-            kind, level = cls
-            result: dict[str, Any] = {
-                "ruleId": check.id,
-                "ruleIndex": index[check.id],
-                "kind": kind,
-                "level": level,
-                "message": {"text": _message(check, kind)},
-                "partialFingerprints": {FINGERPRINT: fingerprint(run.cluster, view.name, check.id)},
+def _tool() -> dict[str, Any]:
+    return {"driver": {"name": "kubecis", "version": __version__, "semanticVersion": __version__,
+                       "informationUri": INFORMATION_URI, "rules": []}}
+
+
+def _node_run(view: NodeView, cluster: str | None = None) -> dict[str, Any]:
+    run = view.result
+    cluster = run.cluster if cluster is None else cluster
+    rules: list[dict[str, Any]] = []
+    index: dict[str, int] = {}
+    results: list[dict[str, Any]] = []
+    for controls, group, check in run.checks():
+        if check.id not in index:
+            index[check.id] = len(rules)
+            rule: dict[str, Any] = {
+                "id": check.id,
+                "name": "CIS" + re.sub(r"[^A-Za-z0-9]", "_", check.id),
+                "shortDescription": {"text": check.text or check.id},
+                "defaultConfiguration": {"level": "error" if check.scored else "warning"},
                 "properties": {
-                    "status": check.status,
-                    "node": view.name,
-                    "actualValue": check.actual_value,
-                    "expectedResult": check.expected_result,
-                    "reason": check.reason,
+                    "scored": check.scored,
+                    "type": check.type,
+                    "target": f"{controls.id} {controls.text}",
+                    "nodeType": controls.node_type,
+                    "section": f"{group.id} {group.text}",
+                    "tags": ["CIS", "Kubernetes", controls.node_type],
                 },
             }
-            if run.cluster:
-                result["properties"]["cluster"] = run.cluster
-            paths = audit_paths(check)
-            if paths:
-                result["locations"] = [
-                    {"physicalLocation": {"artifactLocation": {"uri": "file://" + quote(p)}}} for p in paths
-                ]
-            if check.waiver is not None:
-                w = check.waiver
-                # No state/status: the committee schema names it "state", the errata "status"; absent means
-                # accepted in both.
-                result["suppressions"] = [{
-                    "kind": "external",
-                    "justification": w.reason,
-                    "properties": {"waiver": w.id, "owner": w.owner, "expires": w.expires},
-                }]
-            results.append(result)
-        sarif_run: dict[str, Any] = {
-            "tool": {"driver": {"name": "kubecis", "version": __version__, "semanticVersion": __version__,
-                                "informationUri": INFORMATION_URI, "rules": rules}},
-            "automationDetails": {"id": f"kubecis/{run.cluster or '-'}/{view.name or '-'}/"},
-            "columnKind": "unicodeCodePoints",
-            "results": results,
+            if check.remediation:
+                rule["help"] = {"text": check.remediation}
+            rules.append(rule)
+        cls = _classify(check)
+        if cls is None:
+            continue
+        kind, level = cls
+        result: dict[str, Any] = {
+            "ruleId": check.id,
+            "ruleIndex": index[check.id],
+            "kind": kind,
+            "level": level,
+            "message": {"text": _message(check, kind)},
+            "partialFingerprints": {FINGERPRINT: fingerprint(cluster, view.name, check.id)},
             "properties": {
+                "status": check.status,
                 "node": view.name,
-                "cluster": run.cluster,
-                "benchmark": run.benchmark,
-                "totals": {s: view.counts.get(s) for s in STATUSES},
+                "actualValue": check.actual_value,
+                "expectedResult": check.expected_result,
+                "reason": check.reason,
             },
         }
-        if run.scanned_at:
-            sarif_run["invocations"] = [{"executionSuccessful": True, "endTimeUtc": run.scanned_at}]
-        runs.append(sarif_run)
+        if cluster:
+            result["properties"]["cluster"] = cluster
+        paths = audit_paths(check)
+        if paths:
+            result["locations"] = [
+                {"physicalLocation": {"artifactLocation": {"uri": "file://" + quote(p)}}} for p in paths
+            ]
+        if check.waiver is not None:
+            w = check.waiver
+            # No state/status: the committee schema names it "state", the errata "status"; absent means
+            # accepted in both.
+            result["suppressions"] = [{
+                "kind": "external",
+                "justification": w.reason,
+                "properties": {"waiver": w.id, "owner": w.owner, "expires": w.expires},
+            }]
+        results.append(result)
+    tool = _tool()
+    tool["driver"]["rules"] = rules
+    sarif_run: dict[str, Any] = {
+        "tool": tool,
+        "automationDetails": {"id": f"kubecis/{cluster or '-'}/{view.name or '-'}/"},
+        "columnKind": "unicodeCodePoints",
+        "results": results,
+        "properties": {
+            "node": view.name,
+            "cluster": cluster,
+            "benchmark": run.benchmark,
+            "state": "evaluated",
+            "totals": {s: view.counts.get(s) for s in STATUSES},
+        },
+    }
+    if run.scanned_at:
+        sarif_run["invocations"] = [{"executionSuccessful": True, "endTimeUtc": run.scanned_at}]
+    return sarif_run
+
+
+def _not_evaluated_run(fleet: Fleet, node: FleetNode) -> dict[str, Any]:
+    """A node that was not evaluated: a run without results whose invocation failed, with the reason."""
+    invocation: dict[str, Any] = {
+        "executionSuccessful": False,
+        "toolExecutionNotifications": [{"level": "error", "message": {"text": f"{node.name}: not evaluated: "
+                                                                              f"{node.reason}"}}],
+    }
+    if fleet.scanned_at:
+        invocation["endTimeUtc"] = fleet.scanned_at
+    return {
+        "tool": _tool(),
+        "automationDetails": {"id": f"kubecis/{fleet.cluster or '-'}/{node.name or '-'}/"},
+        "columnKind": "unicodeCodePoints",
+        "invocations": [invocation],
+        "results": [],
+        "properties": {"node": node.name, "cluster": fleet.cluster, "benchmark": node.benchmark,
+                       "state": "not_evaluated", "reason": node.reason},
+    }
+
+
+def sarif_log(nodes: NodeResults) -> dict[str, Any]:
+    return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [_node_run(v) for v in node_views(nodes)]}
+
+
+def fleet_log(fleet: Fleet) -> dict[str, Any]:
+    """One run per node in order (a node not evaluated: a failed invocation with the reason, no results), then
+    one for the cluster-wide policies (node ``(cluster-wide)``)."""
+    runs = []
+    for n in fleet.nodes:
+        if n.run is None:
+            runs.append(_not_evaluated_run(fleet, n))
+        else:
+            runs.append(_node_run(node_views([(n.name, n.run)])[0], fleet.cluster))
+    if fleet.policies is not None:
+        runs.append(_node_run(node_views([(POLICIES_NODE, fleet.policies)])[0], fleet.cluster))
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": runs}
+
+
+def render_fleet(fleet: Fleet, options: ReportOptions) -> str:
+    return valid_text(json.dumps(fleet_log(fleet), indent=2, ensure_ascii=False)) + "\n"
 
 
 def render_nodes(nodes: NodeResults, options: ReportOptions) -> str:

@@ -2,6 +2,10 @@
 
 These formats take a list of ``(node name, RunResult)`` pairs: one pair for ``kubecis run``, one per node
 for a cluster. A node's name is its RunResult's ``node`` unless the caller names it otherwise.
+
+A cluster report (``kubecis cluster scan|collect --format ...``) is a :class:`Fleet`: every node, evaluated
+(with its results) or not (with the reason, never any results), and the cluster-wide policies evaluated once.
+The cluster layer builds it from its merged model; the formats here know nothing of how it was gathered.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from kubecis.results.model import CheckResult, ControlsResult, GroupResult, RunResult, StatusCounts
+from kubecis.results.model import CheckResult, ControlsResult, GroupResult, RunResult, StatusCounts, WaiverUse
 
 NodeResults = Sequence[tuple[str, RunResult]]
 
@@ -51,6 +55,57 @@ def node_views(nodes: NodeResults) -> list[NodeView]:
                                       sections))
         out.append(NodeView(name or run.node, run, run.status_counts, targets))
     return out
+
+
+NOT_EVALUATED = "NOT_EVALUATED"  # a node's state in the cluster formats when it could not be evaluated
+POLICIES_NODE = "(cluster-wide)"  # how the cluster formats name the policies' results (no node has them)
+
+
+@dataclass(slots=True)
+class FleetNode:
+    """One node of a cluster report: ``run`` is None when the node was not evaluated (``reason`` says why)."""
+
+    name: str
+    run: RunResult | None
+    reason: str = ""
+    roles: tuple[str, ...] = ()
+    benchmark: str = ""
+    platform: str = ""
+
+    @property
+    def evaluated(self) -> bool:
+        return self.run is not None
+
+
+@dataclass(slots=True)
+class Fleet:
+    """A cluster report's content: its nodes in order, the policies evaluated once (None: not evaluated, see
+    ``policies_reason``), and the waivers file's effect over the fleet."""
+
+    cluster: str = ""  # the cluster's name ("" when it has none)
+    server: str = ""
+    version: str = ""  # the API server's gitVersion
+    source: str = "api"  # api (scan) or snapshots (collect)
+    scanned_at: str = ""
+    nodes: list[FleetNode] = field(default_factory=list)
+    policies: RunResult | None = None
+    policies_reason: str = ""
+    waivers: tuple[WaiverUse, ...] | None = None
+
+    @property
+    def evaluated(self) -> list[FleetNode]:
+        return [n for n in self.nodes if n.evaluated]
+
+    @property
+    def coverage_line(self) -> str:
+        return f"{len(self.evaluated)} of {len(self.nodes)} nodes evaluated"
+
+    def results(self) -> list[tuple[str, RunResult]]:
+        """Every evaluated node's results, then the policies' (named :data:`POLICIES_NODE`)."""
+        out = [(n.name, n.run) for n in self.nodes if n.run is not None]
+        if self.policies is not None:
+            out.append((POLICIES_NODE, self.policies))
+        return out
 
 
 def single(run: RunResult) -> list[tuple[str, RunResult]]:

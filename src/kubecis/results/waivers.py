@@ -17,17 +17,22 @@ A waivers file (``--waivers FILE``)::
 Every scope key narrows the waiver (all given keys must match). A FAIL or WARN check that an active waiver
 matches becomes INFO with the waiver in its ``reason`` (kube-bench's formats: existing consumers keep
 working) and WAIVED in kubecis's own formats. PASS and INFO checks are never changed. ``namespaces`` and
-``objects`` apply to checks whose evidence (``actual_value``) lists objects, one per line, as
-``Kind namespace/name [detail]`` or ``Kind name [detail]``: such a check is waived only when every object it
-lists is covered. A waiver whose ``expires`` date has passed is not applied and is listed as expired; an
-active waiver that waived nothing is listed as unused.
+``objects`` apply to checks whose evidence (``actual_value``) lists objects: what ``kubecis probe`` prints
+(see :func:`evidence_objects`), one finding per line as ``Kind namespace/name [detail]`` or
+``Kind name [detail]`` (cluster-scoped); such a check is waived only when every object it lists is covered.
+A ``Namespace`` object is in its own namespace for the ``namespaces`` scope. A waiver whose ``expires`` date has
+passed is not applied and is listed as expired; an active waiver that waived nothing is listed as unused.
+
+Over a cluster (``kubecis cluster scan|collect --waivers``) the file is applied to each node's results (its
+node name, the cluster's name, its benchmark) and to the cluster-wide policies (the cluster's name, no node:
+a ``nodes``-scoped waiver never applies to them); :func:`merge_uses` tells what each waiver did over the fleet.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -54,7 +59,10 @@ _LIST_KEYS = ("checks", "nodes", "clusters", "benchmarks", "namespaces", "object
 _KEYS = ("id", "reason", "owner", "expires", *_LIST_KEYS)
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # An object named in a check's evidence: "Pod team-a/web container=nginx", "ClusterRoleBinding ops-admins".
-_OBJECT_LINE = re.compile(r"(?P<kind>[A-Z][A-Za-z0-9]*) (?P<ref>[^\s/]+(?:/[^\s/]+)?)(?: .*)?")
+_OBJECT_LINE = re.compile(r"(?P<kind>[A-Z][A-Za-z0-9]*) (?P<ref>[^\s/]+(?:/[^\s/]+)?)(?: \S.*)?")
+# The first line of a probe's output: "privileged_containers: 2" (the key its check's test reads).
+_KEY_LINE = re.compile(r"[a-z][a-z0-9_]*: (?P<n>0|[1-9][0-9]*)")
+_NOTE = "note: "
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +94,8 @@ class Waiver:
         return any(fnmatchcase(check_id, p) for p in self.checks)
 
     def covers(self, obj: EvidenceObject) -> bool:
-        if self.namespaces and not (obj.namespace and _any(self.namespaces, obj.namespace)):
+        ns = obj.in_namespace
+        if self.namespaces and not (ns and _any(self.namespaces, ns)):
             return False
         return _any(self.objects, obj.key)
 
@@ -109,19 +118,53 @@ class EvidenceObject:
     def key(self) -> str:
         return f"{self.kind}/{self.namespace}/{self.name}" if self.namespace else f"{self.kind}/{self.name}"
 
+    @property
+    def in_namespace(self) -> str:
+        """The namespace the ``namespaces`` scope matches: a Namespace object is in itself."""
+        return self.name if self.kind == "Namespace" and not self.namespace else self.namespace
+
+
+def _object(line: str) -> EvidenceObject | None:
+    m = _OBJECT_LINE.fullmatch(line)
+    if m is None:
+        return None
+    ns, _, name = m["ref"].rpartition("/")
+    return EvidenceObject(m["kind"], ns, name)
+
 
 def evidence_objects(actual_value: str) -> list[EvidenceObject] | None:
-    """The objects a check's evidence lists, or None when it is not a list of objects."""
-    lines = [line for line in actual_value.splitlines() if line.strip()]
+    """The objects a check's evidence lists, or None when it is not a list of objects.
+
+    Two shapes are lists of objects, matched exactly:
+
+    * what ``kubecis probe NAME`` prints (the audit output of the bundled policies checks): a ``key: N`` line,
+      then exactly N finding lines ``Kind namespace/name [detail]`` or ``Kind name [detail]``, then only
+      ``note: ...`` lines (e.g. ``privileged_containers: 1`` / ``Deployment legacy/log-shipper container=shipper
+      privileged=true`` / ``note: Pod Security Admission enforces restricted in: payments``);
+    * finding lines only (an audit of your own that prints one object per line).
+
+    Anything else (a count that does not match the lines, a line of another shape, text after the notes) is not
+    a list of objects: an object-scoped waiver then waives nothing, never something it did not name.
+    """
+    lines = actual_value.splitlines()
+    while lines and not lines[-1].strip():
+        lines.pop()
     if not lines:
         return None
+    head = _KEY_LINE.fullmatch(lines[0])
+    if head is None:
+        objs = [_object(line) for line in lines]
+        return None if None in objs else [o for o in objs if o is not None]
+    count = int(head["n"])
+    found, rest = lines[1:1 + count], lines[1 + count:]
+    if len(found) != count or not all(line.startswith(_NOTE) for line in rest):
+        return None
     out = []
-    for line in lines:
-        m = _OBJECT_LINE.fullmatch(line)
-        if m is None:
+    for line in found:
+        o = _object(line)
+        if o is None:
             return None
-        ns, _, name = m["ref"].rpartition("/")
-        out.append(EvidenceObject(m["kind"], ns, name))
+        out.append(o)
     return out
 
 
@@ -378,18 +421,44 @@ def _move(counts: Counts, state: State) -> None:
     counts.info += 1
 
 
-def summary_lines(uses: tuple[WaiverUse, ...]) -> list[str]:
-    """What the waivers did, in a few lines for stderr (text/JSON/JUnit reports have no place for it)."""
+def merge_uses(per_run: Sequence[tuple[WaiverUse, ...]]) -> tuple[WaiverUse, ...]:
+    """What one waivers file did over several runs (a cluster's nodes and its policies): a waiver is applied if
+    it waived anything anywhere, partial if it only covered some objects somewhere, unused if it waived nothing
+    anywhere; its ``checks`` are the check ids involved (each once, in order)."""
+    merged: dict[str, WaiverUse] = {}
+    rank = {"applied": 3, "partial": 2, "unused": 1, "expired": 0}
+    for uses in per_run:
+        for u in uses:
+            m = merged.get(u.id)
+            if m is None or rank[u.status] > rank[m.status]:
+                merged[u.id] = u
+            elif u.status == m.status:
+                merged[u.id] = replace(m, checks=tuple(dict.fromkeys((*m.checks, *u.checks))))
+    return tuple(merged.values())
+
+
+def summary_lines(uses: tuple[WaiverUse, ...], *, waived: int | None = None, nodes: int | None = None,
+                  policies: bool = False) -> list[str]:
+    """What the waivers did, in a few lines for stderr (text/JSON/JUnit reports have no place for it).
+
+    Over a cluster (``uses`` from :func:`merge_uses`), ``waived`` is the number of checks waived in all, ``nodes``
+    the number of nodes where something was waived and ``policies`` whether something of the cluster-wide
+    policies was."""
     applied = [u for u in uses if u.status == "applied"]
     lines = []
-    n = sum(len(u.checks) for u in applied)
-    lines.append(f"waivers: {n} check{'s' if n != 1 else ''} waived by {len(applied)} of {len(uses)} waivers")
+    n = sum(len(u.checks) for u in applied) if waived is None else waived
+    where = ""
+    if nodes is not None:
+        where = f" on {nodes} node{'s' if nodes != 1 else ''}" + (" and the cluster-wide policies" if policies else "")
+    lines.append(f"waivers: {n} check{'s' if n != 1 else ''} waived{where} by {len(applied)} of {len(uses)} "
+                 "waivers")
     for u in uses:
         if u.status == "expired":
             extra = f" (would have waived {', '.join(u.checks)})" if u.checks else ""
             lines.append(f"waiver {u.id} expired on {u.expires}, not applied{extra}")
         elif u.status == "unused":
-            lines.append(f"waiver {u.id} is unused: it waived nothing in this run")
+            lines.append(f"waiver {u.id} is unused: it waived nothing "
+                         + ("on any node" if nodes is not None else "in this run"))
         elif u.status == "partial":
             lines.append(f"waiver {u.id} covers only some of the objects of {', '.join(u.checks)}; "
                          "they stay as they are")

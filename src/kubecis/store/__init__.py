@@ -4,9 +4,11 @@
 A store is a SQLite file (the default: ``$XDG_DATA_HOME/kubecis/history.db``, else
 ``~/.local/share/kubecis/history.db``; or ``sqlite:///PATH``, or a plain path) or a PostgreSQL database
 (``postgresql://user:password@host:port/db``, through SQLAlchemy and psycopg 3). A scan is one node's
-results at one time, keyed by cluster and node; the scans one invocation makes share a ``batch`` (a cluster
-scan stores one scan per node). SQLAlchemy is imported only here, so a run without ``--store`` never
-loads it.
+results at one time, keyed by cluster and node; the scans one invocation makes share a ``batch``. A cluster
+scan or collect (``origin`` ``cluster``) stores one scan per node, a node it could not evaluate as a scan with
+``state`` ``not_evaluated``, its reason and no checks, and the cluster-wide targets (policies) as a scan of
+``scope`` ``cluster`` with no node, all in one batch and one transaction. SQLAlchemy is imported only here, so
+a run without ``--store`` never loads it.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import datetime as dt
 import os
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,6 +68,11 @@ def display_url(url: str) -> str:
         return re.sub(r"//([^:/@]*):[^@]*@", r"//\1:***@", url)
 
 
+EVALUATED, NOT_EVALUATED = "evaluated", "not_evaluated"
+NODE, CLUSTER = "node", "cluster"  # a scan's scope: a node's targets, or the cluster-wide ones (no node)
+RUN = "run"  # origin of a node's own run; CLUSTER: one node of a cluster scan or collect
+
+
 @dataclass(frozen=True, slots=True)
 class Scan:
     id: int
@@ -77,11 +84,51 @@ class Scan:
     detected_version: str
     kubecis_version: str
     counts: StatusCounts
+    state: str = EVALUATED
+    reason: str = ""  # why it was not evaluated
+    scope: str = NODE
+    origin: str = RUN
+
+    @property
+    def evaluated(self) -> bool:
+        return self.state == EVALUATED
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "batch": self.batch, "cluster": self.cluster, "node": self.node,
+                "scope": self.scope, "origin": self.origin, "state": self.state, "reason": self.reason,
                 "scanned_at": self.scanned_at, "benchmark": self.benchmark,
                 "detected_version": self.detected_version, "kubecis_version": self.kubecis_version,
+                "totals": self.counts.as_dict()}
+
+
+@dataclass(frozen=True, slots=True)
+class BatchItem:
+    """One scan of a batch: a node's (or the policies') results, or ``run=None`` for one not evaluated."""
+
+    run: RunResult | None
+    node: str
+    cluster: str
+    scanned_at: str  # RFC 3339, UTC
+    benchmark: str = ""
+    reason: str = ""  # why it was not evaluated
+    scope: str = NODE
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """The scans one invocation stored: a cluster scan's whole fleet, or one run."""
+
+    id: str
+    cluster: str
+    origin: str
+    scanned_at: str
+    nodes: int  # node scans (the policies' scan not counted)
+    evaluated: int  # of them
+    counts: StatusCounts  # over the evaluated scans, policies included
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"batch": self.id, "cluster": self.cluster, "origin": self.origin, "scanned_at": self.scanned_at,
+                "nodes": self.nodes, "evaluated": self.evaluated, "not_evaluated": self.nodes - self.evaluated,
                 "totals": self.counts.as_dict()}
 
 
@@ -172,44 +219,65 @@ class Store:
     # ---- writing -------------------------------------------------------------------------------------
     def save(self, run: RunResult, batch: str = "") -> int:
         """Store one node's results; returns the scan id."""
-        counts = run.status_counts
-        detected = next((c.detected_version for c in run.controls if c.detected_version), "")
+        item = BatchItem(run, run.node, run.cluster, run.scanned_at, run.benchmark)
+        return self.save_batch([item], batch or uuid.uuid4().hex, origin=RUN)[0]
+
+    def save_batch(self, items: Iterable[BatchItem], batch: str, *, origin: str = CLUSTER) -> list[int]:
+        """Store a batch (every node of a cluster scan, evaluated or not, and its policies) in one transaction;
+        returns the scan ids in order."""
+        ids: list[int] = []
+        with self._errors("cannot save the scan"), self.engine.begin() as conn:
+            for item in items:
+                ids.append(self._insert(conn, item, batch, origin))
+        return ids
+
+    def _insert(self, conn: Connection, item: BatchItem, batch: str, origin: str) -> int:
+        run = item.run
+        counts = run.status_counts if run is not None else StatusCounts()
+        detected = next((c.detected_version for c in run.controls if c.detected_version), "") if run else ""
+        when = _parse_time(item.scanned_at)
         row = {
-            "batch": batch or uuid.uuid4().hex,
-            "cluster": run.cluster,
-            "node": run.node,
-            "scanned_at": _parse_time(run.scanned_at).astimezone(dt.UTC).replace(tzinfo=None)
-            if self.engine.dialect.name == "sqlite" else _parse_time(run.scanned_at),
-            "benchmark": run.benchmark,
+            "batch": batch,
+            "cluster": item.cluster,
+            "node": item.node,
+            "scanned_at": when.astimezone(dt.UTC).replace(tzinfo=None) if self.engine.dialect.name == "sqlite"
+            else when,
+            "benchmark": (run.benchmark if run is not None else "") or item.benchmark,
             "detected_version": detected,
             "kubecis_version": __version__,
             **{f"total_{s.lower()}": counts.get(s) for s in STATUSES},
+            "state": EVALUATED if run is not None else NOT_EVALUATED,
+            "reason": _clip(item.reason) if run is None else "",
+            "scope": item.scope,
+            "origin": origin,
         }
-        with self._errors("cannot save the scan"), self.engine.begin() as conn:
-            scan_id = int(conn.execute(scans.insert().values(**row).returning(scans.c.id)).scalar_one())
-            rows = [
-                {
-                    "scan_id": scan_id, "target": controls.id, "node_type": controls.node_type,
-                    "section": group.id, "check_id": check.id, "text": _clip(check.text),
-                    "state": check.status, "scored": check.scored, "reason": _clip(check.reason),
-                    "actual_value": _clip(check.actual_value), "expected_result": _clip(check.expected_result),
-                    "remediation": _clip(check.remediation),
-                    "waiver": check.waiver.describe() if check.waiver is not None else "",
-                }
-                for controls, group, check in run.sorted().checks()
-            ]
-            if rows:
-                conn.execute(scan_checks.insert(), rows)
+        scan_id = int(conn.execute(scans.insert().values(**row).returning(scans.c.id)).scalar_one())
+        if run is None:
+            return scan_id
+        rows = [
+            {
+                "scan_id": scan_id, "target": controls.id, "node_type": controls.node_type,
+                "section": group.id, "check_id": check.id, "text": _clip(check.text),
+                "state": check.status, "scored": check.scored, "reason": _clip(check.reason),
+                "actual_value": _clip(check.actual_value), "expected_result": _clip(check.expected_result),
+                "remediation": _clip(check.remediation),
+                "waiver": check.waiver.describe() if check.waiver is not None else "",
+            }
+            for controls, group, check in run.sorted().checks()
+        ]
+        if rows:
+            conn.execute(scan_checks.insert(), rows)
         return scan_id
 
     # ---- reading -------------------------------------------------------------------------------------
     def scans(self, *, cluster: str | None = None, node: str | None = None, limit: int | None = None,
-              newest_first: bool = True) -> list[Scan]:
+              newest_first: bool = True, batch: str | None = None, scope: str | None = None,
+              origin: str | None = None) -> list[Scan]:
         q = sa.select(scans)
-        if cluster is not None:
-            q = q.where(scans.c.cluster == cluster)
-        if node is not None:
-            q = q.where(scans.c.node == node)
+        for col, value in ((scans.c.cluster, cluster), (scans.c.node, node), (scans.c.batch, batch),
+                           (scans.c.scope, scope), (scans.c.origin, origin)):
+            if value is not None:
+                q = q.where(col == value)
         order = (scans.c.scanned_at.desc(), scans.c.id.desc()) if newest_first else (scans.c.scanned_at,
                                                                                        scans.c.id)
         q = q.order_by(*order)
@@ -217,6 +285,47 @@ class Store:
             q = q.limit(limit)
         with self._errors("cannot read the store"), self.engine.connect() as conn:
             return [_scan(r) for r in conn.execute(q).mappings()]
+
+    def batches(self, *, cluster: str | None = None, origin: str | None = None, limit: int | None = None,
+                batch: str | None = None) -> list[Batch]:
+        """Batches, newest first (by their first scan's time)."""
+        ev = (scans.c.state == EVALUATED)
+        node = (scans.c.scope == NODE)
+        cols = [
+            scans.c.batch, sa.func.min(scans.c.cluster).label("cluster"), sa.func.min(scans.c.origin).label("origin"),
+            sa.func.min(scans.c.scanned_at).label("scanned_at"), sa.func.max(scans.c.id).label("last"),
+            sa.func.sum(sa.case((node, 1), else_=0)).label("nodes"),
+            sa.func.sum(sa.case((node & ev, 1), else_=0)).label("evaluated"),
+            *(sa.func.sum(scans.c[f"total_{s.lower()}"]).label(s) for s in STATUSES),
+        ]
+        q = sa.select(*cols).group_by(scans.c.batch)
+        if cluster is not None:
+            q = q.where(scans.c.cluster == cluster)
+        if origin is not None:
+            q = q.where(scans.c.origin == origin)
+        if batch is not None:
+            q = q.where(scans.c.batch == batch)
+        q = q.order_by(sa.desc("scanned_at"), sa.desc("last"))
+        if limit is not None:
+            q = q.limit(limit)
+        with self._errors("cannot read the store"), self.engine.connect() as conn:
+            return [Batch(r["batch"], r["cluster"], r["origin"], _rfc3339(r["scanned_at"]), int(r["nodes"] or 0),
+                          int(r["evaluated"] or 0), StatusCounts(*(int(r[s] or 0) for s in STATUSES)))
+                    for r in conn.execute(q).mappings()]
+
+    def batch(self, ref: str) -> Batch:
+        """A batch by its id or a unique prefix of it (at least 4 characters)."""
+        if len(ref) < 4:
+            raise StoreError(f"--store {self.url}: batch {ref!r}: give at least 4 characters of its id")
+        pattern = ref.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        q = sa.select(scans.c.batch).where(scans.c.batch.like(pattern, escape="\\")).distinct().limit(2)
+        with self._errors("cannot read the store"), self.engine.connect() as conn:
+            found = [str(r[0]) for r in conn.execute(q)]
+        if not found:
+            raise StoreError(f"--store {self.url}: no batch {ref} (see `kubecis history --batches`)")
+        if len(found) > 1:
+            raise StoreError(f"--store {self.url}: batch {ref} is ambiguous ({found[0]}, {found[1]}, ...)")
+        return self.batches(batch=found[0])[0]
 
     def scan(self, scan_id: int) -> Scan:
         with self._errors("cannot read the store"), self.engine.connect() as conn:
@@ -266,7 +375,8 @@ def engine_for(url: str, *, create: bool = True) -> Engine:
 def _scan(r: Any) -> Scan:
     counts = StatusCounts(r["total_pass"], r["total_fail"], r["total_warn"], r["total_info"], r["total_waived"])
     return Scan(r["id"], r["batch"], r["cluster"], r["node"], _rfc3339(r["scanned_at"]), r["benchmark"],
-                r["detected_version"], r["kubecis_version"], counts)
+                r["detected_version"], r["kubecis_version"], counts, r["state"], r["reason"], r["scope"],
+                r["origin"])
 
 
 def _prepare_sqlite(path: Path, shown: str, *, create: bool, make_parents: bool) -> None:

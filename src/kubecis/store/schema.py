@@ -15,6 +15,10 @@ Versions:
   2  cluster and batch (a scan's identity beyond the node, and the scans one invocation made), waived
      count, detected Kubernetes version, kubecis version; per check: remediation and waiver; an index on
      (cluster, node, scanned_at) for history and diff
+  3  fleets: a scan's state (``evaluated`` or ``not_evaluated``, with the reason: a node a cluster scan could
+     not evaluate is stored too, without checks), scope (``node``, or ``cluster`` for the cluster-wide
+     targets evaluated once) and origin (``run``: a node's own run; ``cluster``: one node of a cluster scan or
+     collect, the batch being the whole fleet); an index on batch
 """
 
 from __future__ import annotations
@@ -78,8 +82,19 @@ def _v2(conn: Connection) -> None:
     conn.execute(sa.text("UPDATE scans SET batch = 'scan-' || CAST(id AS VARCHAR(20)) WHERE batch = ''"))
 
 
+def _v3(conn: Connection) -> None:
+    for stmt in (
+        "ALTER TABLE scans ADD COLUMN state VARCHAR(20) NOT NULL DEFAULT 'evaluated'",
+        "ALTER TABLE scans ADD COLUMN reason TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE scans ADD COLUMN scope VARCHAR(20) NOT NULL DEFAULT 'node'",
+        "ALTER TABLE scans ADD COLUMN origin VARCHAR(20) NOT NULL DEFAULT 'run'",
+        "CREATE INDEX ix_scans_batch ON scans (batch)",
+    ):
+        conn.execute(sa.text(stmt))
+
+
 # MIGRATIONS[n - 1] brings a store from version n - 1 to version n.
-MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_v1, _v2)
+MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_v1, _v2, _v3)
 LATEST = len(MIGRATIONS)
 
 # The current tables, for queries (never for creating them: the migrations do that).
@@ -99,6 +114,10 @@ scans = sa.Table(
     sa.Column("total_warn", sa.Integer, nullable=False),
     sa.Column("total_info", sa.Integer, nullable=False),
     sa.Column("total_waived", sa.Integer, nullable=False),
+    sa.Column("state", sa.String(20), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("scope", sa.String(20), nullable=False),
+    sa.Column("origin", sa.String(20), nullable=False),
 )
 scan_checks = sa.Table(
     "scan_checks", metadata,

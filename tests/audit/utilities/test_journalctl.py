@@ -269,7 +269,9 @@ out = []
 for tz in ("UTC", "Asia/Kolkata"):
     os.environ["TZ"] = tz
     time.tzset()
-    env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TZ": tz, "LC_ALL": "C"}
+    # the kubecis console script first on PATH, as `pip install` puts it: the shell runs `kubecis probe` audits
+    path = os.path.dirname(sys.executable) + ":/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+    env = {"PATH": path, "TZ": tz, "LC_ALL": "C"}
     for s in scripts:
         r = subprocess.run(["/bin/sh"], input=s.encode(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
         n = NativeExecutor(LiveHost(), env=env).run(s)
@@ -435,9 +437,9 @@ def test_k3s_runs_native_equals_shell(node_root: Path) -> None:
         files=(*(File(p, b, mode=0o640) for p, b in files.items()), File("/etc/machine-id", MID + "\n")),
         masks=(*DEFAULT_MASKS, "/var/log/journal", "/run/log/journal"),
     )
+    path = f"{Path(sys.executable).parent}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
     res = run_in_node(spec, ["/bin/sh", "-c", _run_script()], timeout=900,
-                      env={"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TZ": "UTC",
-                           "LANG": "C.UTF-8"})
+                      env={"PATH": path, "TZ": "UTC", "LANG": "C.UTF-8"})
     lines = res.stdout.splitlines()
     assert len(lines) == 2 * len(RUN_SETS), res.stderr[-2000:]
     compared = 0
