@@ -5,8 +5,7 @@ cannot find a version (and so runs a benchmark from 2020); kubecis stops with a
 message saying how to choose, and ``kubecis explain`` prints every step.
 
 Sources, in order: the static pod manifests' image tags (read through the host
-interface, so it works on ``--root`` and snapshots and spawns nothing), the
-in-cluster API ``/version`` (when a service-account token is mounted), then
+interface, so it works on ``--root`` and snapshots and spawns nothing), then
 ``kubectl version -o json`` and ``kubelet --version`` through the node's tools
 (:class:`~kubecis.host.tools.VersionTools`, given only when the caller allows starting
 processes). Nothing here does I/O of its own.
