@@ -22,6 +22,7 @@ audit error becomes the WARN reason of one check; a tool error is text an emulat
     ├── DataError                  input data refused: malformed, or over a bound (also ValueErrors)
     │   ├── YamlLimitError         YAML over a bound                         (yamllimits)
     │   ├── PayloadError           a node payload that cannot be used        (cluster.payload)
+    │   ├── Malformed              a config file the API server would refuse (configfiles)
     │   └── SelectorError          a label selector that cannot be parsed    (policies.selectors)
     ├── GoError                    a Go library refuses the input            (golang.errors)
     │   ├── JsonPathError, RegexpError, UnsupportedValueError, NotReproduced

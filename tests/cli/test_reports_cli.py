@@ -86,7 +86,7 @@ def test_waivers_in_kube_bench_json_and_on_stderr(capsys, tmp_path):
     c = next(r for g in doc["Controls"][0]["tests"] for r in g["results"] if r["test_number"] == "1.1.1")
     assert (c["status"], c["reason"]) == (
         "INFO", "waived (apiserver-perms, owner alice, until 2099-01-31; was FAIL): installer-managed file, reviewed")
-    assert doc["Totals"] == {"total_pass": 41, "total_fail": 58, "total_warn": 31, "total_info": 1}
+    assert doc["Totals"] == {"total_pass": 41, "total_fail": 64, "total_warn": 25, "total_info": 1}
     assert err.splitlines()[0] == "kubecis: waivers: 1 check waived by 1 of 3 waivers"
     assert err.splitlines()[1].startswith(
         "kubecis: waiver old expired on 2020-01-01, not applied (would have waived 4.2.1,")
@@ -98,7 +98,7 @@ def test_waived_fail_no_longer_sets_the_exit_code(capsys, tmp_path):
     w.write_text("waivers:\n  - {id: all, checks: ['*'], reason: lab node, expires: 2099-01-01}\n")
     example = ("run", "--snapshot", "example", "--executor", "native", "--exit-code", "9", "--format", "csv")
     rc, out, _ = run(capsys, *example)
-    assert rc == 9 and out.count(",FAIL,") == 59
+    assert rc == 9 and out.count(",FAIL,") == 65
     rc, out, _ = run(capsys, *example, "--waivers", str(w))
     assert rc == 0 and ",FAIL," not in out and out.count(",WAIVED,") == 90
 
@@ -143,8 +143,8 @@ def test_store_history_and_diff(capsys, tmp_path, store_url):
     lines = out.splitlines()
     assert lines[0].split() == ["ID", "TIME", "CLUSTER", "NODE", "BENCHMARK", "PASS", "FAIL", "WARN", "INFO", "WAIVED"]
     assert [line.split()[0::1][:1] + line.split()[2:] for line in lines[1:]] == [
-        ["2", "lab", "cp-1", "cis-1.12", "41", "58", "31", "0", "1"],
-        ["1", "lab", "cp-1", "cis-1.12", "41", "59", "31", "0", "0"],
+        ["2", "lab", "cp-1", "cis-1.12", "41", "64", "25", "0", "1"],
+        ["1", "lab", "cp-1", "cis-1.12", "41", "65", "25", "0", "0"],
     ]
     rc, out, _ = run(capsys, "history", "--store", store_url, "--json", "--node", "nope")
     assert json.loads(out) == {"scans": []}
@@ -198,7 +198,7 @@ def _check_kept(capsys, tmp_path: Path, *sink: str) -> str:
     out = tmp_path / "report.json"
     rc, stdout, err = run(capsys, "demo", "--json", "--outputfile", str(out), *sink)
     assert rc == 1, err
-    assert json.loads(out.read_text())["Totals"]["total_fail"] == 59  # the report is complete
+    assert json.loads(out.read_text())["Totals"]["total_fail"] == 65  # the report is complete
     [line] = error_lines(err)
     assert "Traceback" not in err and stdout == ""
     return line

@@ -154,7 +154,7 @@ def test_cli_asff_sends_after_writing_the_report(aws_env, tmp_path: Path, capsys
         rc = main(["demo", "--json", "--outputfile", str(out), "--asff", "--node-name", "cp-1"])
     err = capsys.readouterr().err
     assert rc == 0, err
-    assert json.loads(out.read_text())["Totals"]["total_fail"] == 59
+    assert json.loads(out.read_text())["Totals"]["total_fail"] == 65
     assert len(hub.findings) == 90 and hub.errors == []
     assert all(f["Id"].endswith(f"+{ARN1}+cp-1") for f in hub.findings)
     assert "Number of findings that were successfully imported:90" in err

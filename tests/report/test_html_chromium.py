@@ -115,24 +115,27 @@ def test_html_report_in_headless_chromium(browser, tmp_path: Path):
         if box.get_attribute("value") != "FAIL":
             box.click()
     visible = _visible_rows(driver)
-    assert len(visible) == counts.fail == 59
+    assert len(visible) == counts.fail == 65
     assert {s for s, _ in visible} == {"FAIL"}
-    assert driver.find_element(By.ID, "shown").text == "59"
+    assert driver.find_element(By.ID, "shown").text == "65"
     driver.save_screenshot(str(tmp_path / "report-fail-only.png"))
-    # sections without a FAIL are hidden whole (3 Control Plane Configuration has none)
-    hidden_targets = driver.execute_script(
-        "return Array.from(document.querySelectorAll('.target-block')).filter(b => b.hidden)"
-        ".map(b => b.querySelector('h3').textContent.trim().split(' ')[0]);")
-    assert hidden_targets == ["3"]
+    assert _hidden_targets(driver) == []  # every section has a FAIL
 
     # the text filter narrows further; clearing it and ticking every status shows all again
     search = driver.find_element(By.ID, "search")
     search.send_keys(fail.id)
     visible = _visible_rows(driver)
-    assert ("FAIL", fail.id) in visible and len(visible) < 59 and all(s == "FAIL" for s, _ in visible)
+    assert ("FAIL", fail.id) in visible and len(visible) < 65 and all(s == "FAIL" for s, _ in visible)
     assert driver.find_element(By.ID, "shown").text == str(len(visible))
     search.clear()
     driver.execute_script("document.getElementById('search').dispatchEvent(new Event('input'))")
+
+    # WARN only: sections without a WARN are hidden whole (2 Etcd Node Configuration has none)
+    for box in driver.find_elements(By.CSS_SELECTOR, '#filters input[name="status"]'):
+        if box.get_attribute("value") in ("FAIL", "WARN"):
+            box.click()
+    assert len(_visible_rows(driver)) == counts.warn == 25
+    assert _hidden_targets(driver) == ["2"]
     for box in driver.find_elements(By.CSS_SELECTOR, '#filters input[name="status"]'):
         if not box.is_selected():
             box.click()
@@ -214,3 +217,10 @@ def test_cluster_report_in_headless_chromium(browser, tmp_path: Path, capsys):
         "return Array.from(document.querySelectorAll('tr.mrow')).filter(r => r.offsetParent !== null)"
         ".map(r => r.dataset.check);")
     assert visible_m == ["1.1.11", "1.1.12"]
+
+
+def _hidden_targets(driver) -> list[str]:
+    """The ids of the sections the filters hide whole."""
+    return driver.execute_script(  # type: ignore[no-any-return]
+        "return Array.from(document.querySelectorAll('.target-block')).filter(b => b.hidden)"
+        ".map(b => b.querySelector('h3').textContent.trim().split(' ')[0]);")

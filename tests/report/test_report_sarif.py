@@ -56,7 +56,7 @@ def test_demo_is_valid_sarif_with_a_rule_per_check_and_a_result_per_fail_or_warn
     # a file check has the file as its location
     assert by_id["1.1.1"]["locations"] == [
         {"physicalLocation": {"artifactLocation": {"uri": "file:///etc/kubernetes/manifests/kube-apiserver.yaml"}}}]
-    assert r["properties"]["totals"]["FAIL"] == 59
+    assert r["properties"]["totals"]["FAIL"] == 65
 
 
 def test_result_kinds_follow_the_benchmark_meaning(validator):

@@ -66,11 +66,11 @@ def test_pgsql_rows_read_back_with_plain_sql(pg_env, monkeypatch, capsys, tmp_pa
         per_target = conn.execute(
             "SELECT scan_info->>'node_type', (scan_info->>'total_fail')::int FROM scan_results "
             "WHERE scan_host = %s AND deleted_at IS NULL ORDER BY id", ("cp-1.example",)).fetchall()
-        assert per_target == [("master", 24), ("etcd", 3), ("controlplane", 0), ("node", 7), ("policies", 25)]
+        assert per_target == [("master", 28), ("etcd", 3), ("controlplane", 2), ("node", 7), ("policies", 25)]
         failing = conn.execute(
             "SELECT r->>'test_number' FROM scan_results, jsonb_array_elements(scan_info->'tests') g, "
             "jsonb_array_elements(g->'results') r WHERE r->>'status' = 'FAIL' ORDER BY scan_results.id").fetchall()
-        assert len(failing) == 59 and failing[0] == ("1.1.1",)
+        assert len(failing) == 65 and failing[0] == ("1.1.1",)
 
     # a second run adds its rows (kube-bench keeps every scan)
     assert main(["demo", "--json", "--outputfile", str(tmp_path / "r2.json"), "--pgsql"]) == 0

@@ -24,6 +24,7 @@ from typing import Any
 
 import yaml
 
+from kubecis.errors import DataError
 from kubecis.golang.yaml import load_json, load_yaml
 from kubecis.yamllimits import MAX_DEPTH, MAX_FILE_BYTES, YamlLimitError, value_depth_exceeds
 
@@ -31,7 +32,7 @@ __all__ = ["MAX_FILE_BYTES", "Malformed", "decode", "get_bool", "get_int", "get_
            "get_str_list", "kind_of"]
 
 
-class Malformed(ValueError):
+class Malformed(DataError, ValueError):
     """A document the API server would refuse; ``str()`` says why (never quoting file content)."""
 
 
