@@ -24,6 +24,7 @@ import functools
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -357,7 +358,7 @@ def run_in_node(
         raise NodeSetupError(reason)
     if not argv:
         raise ValueError("argv must not be empty")
-    job = Path(tempfile.mkdtemp(prefix="kubecis-node-"))
+    job = Path(tempfile.mkdtemp(prefix=f"kubecis-node-{re.sub(r'[^A-Za-z0-9_.-]', '_', spec.name)}-"))
     try:
         payload = {
             "spec": spec.to_json(),

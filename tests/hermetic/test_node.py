@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import subprocess
+import tempfile
+import uuid
 from pathlib import Path
 
 import pytest
@@ -166,40 +169,54 @@ def _host_snapshot() -> dict[str, str]:
     return snap
 
 
-def _standin_pids() -> list[int]:
+def _marked(spec: NodeSpec) -> tuple[NodeSpec, str]:
+    """The spec with a marker argument unique to this call on every stand-in's command line, and the marker: a
+    leftover of this node is told apart from the stand-ins of other hermetic runs on the same machine."""
+    marker = uuid.uuid4().hex
+    procs = tuple(dataclasses.replace(p, argv=(*p.argv, f"--kubecis-test-marker={marker}")) for p in spec.processes)
+    return dataclasses.replace(spec, name=f"{spec.name}-{marker}", processes=procs), marker
+
+
+def _standin_pids(marker: str) -> list[int]:
+    """Host processes that are stand-ins of the node whose command lines carry ``marker``."""
+    marker = f"--kubecis-test-marker={marker}"
     exe = str(standin_binary())
     pids = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
                 comm = Path(f"/proc/{entry}/comm").read_text().strip()
+                cmdline = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
             except OSError:
                 continue
-            if comm in ("kube-apiserver", "kube-controller", "etcd", "kubelet") or comm == Path(exe).name:
+            standin = comm in ("kube-apiserver", "kube-controller", "etcd", "kubelet") or comm == Path(exe).name
+            if standin and marker.encode() in cmdline:
                 pids.append(int(entry))
     return pids
 
 
 def test_nothing_leaks_to_the_host() -> None:
+    spec, marker = _marked(SPEC)
     before = _host_snapshot()
     mounts_before = Path("/proc/self/mountinfo").read_text()
-    dirs_before = set(Path("/tmp").glob("kubecis-node-*"))  # other runs' (e.g. killed sessions') leftovers
-    assert _standin_pids() == []
-    sh("echo 'evil:x:0:0::/:/bin/sh' >> /etc/passwd; rm -f /etc/group; touch /etc/kubernetes/new")
+    out = sh(f"echo 'evil:x:0:0::/:/bin/sh' >> /etc/passwd; rm -f /etc/group; touch /etc/kubernetes/new; "
+             f"ps -eo args | grep -c -- {marker}", spec)
+    assert int(out) >= len(spec.processes)  # the stand-ins ran, marked
     assert _host_snapshot() == before
     assert Path("/proc/self/mountinfo").read_text() == mounts_before
-    assert _standin_pids() == []
-    assert set(Path("/tmp").glob("kubecis-node-*")) == dirs_before
+    assert _standin_pids(marker) == []
+    assert list(Path(tempfile.gettempdir()).glob(f"kubecis-node-{spec.name}-*")) == []  # its job dir is gone
 
 
 def test_timeout_kills_the_whole_namespace() -> None:
+    spec, marker = _marked(SPEC)
     with pytest.raises(subprocess.TimeoutExpired):
-        run_shell_in_node(SPEC, "sleep 60", timeout=2)
+        run_shell_in_node(spec, "sleep 60", timeout=2)
     for _ in range(100):
-        if not _standin_pids():
+        if not _standin_pids(marker):
             break
         subprocess.run(["sleep", "0.05"], check=True)
-    assert _standin_pids() == []
+    assert _standin_pids(marker) == []
 
 
 def test_setup_errors_are_reported() -> None:
