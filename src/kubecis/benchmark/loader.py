@@ -93,7 +93,15 @@ def load_controls(path: Path, expected_type: str | None = None) -> Loaded:
 
 @functools.lru_cache(maxsize=256)
 def _load_cached(path: str, mtime_ns: int, size: int, expected_type: str | None) -> Loaded:
-    return parse_controls(read_text(Path(path)), path, expected_type)
+    from kubecis.benchmark import defcache
+
+    text = read_text(Path(path))
+    hit = defcache.load(path, text, expected_type)
+    if hit is not None:
+        return hit
+    loaded = parse_controls(text, path, expected_type)
+    defcache.store(path, expected_type, loaded)
+    return loaded
 
 
 def parse_controls(text: str, path: str, expected_type: str | None = None) -> Loaded:

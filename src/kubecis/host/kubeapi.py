@@ -17,7 +17,6 @@ reported without loading the library.
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import socket
 import urllib.parse
@@ -131,6 +130,8 @@ def _one_line(text: str) -> str:
 @contextlib.contextmanager
 def _captured_library_errors() -> Iterator[list[str]]:
     """The library logs (rather than raises) credential plugin failures: collect them."""
+    import logging  # the library is loaded by now; kubectl with no configuration never gets here
+
     got: list[str] = []
 
     class _H(logging.Handler):
