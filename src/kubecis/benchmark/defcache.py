@@ -4,13 +4,13 @@ Parsing a benchmark's controls files (YAML, then the model) is most of what plan
 model, before any substitution (discovery differs per node and per run, so substitution still happens on every
 run), is kept as plain data (JSON: strings, integers, booleans, arrays; nothing in it is ever run) in ``defs/``
 under the cache directory the bundled definitions use (``$XDG_CACHE_HOME/kubecis`` or ``~/.cache/kubecis``, else
-``$TMPDIR/kubecis-<euid>``), one entry per controls file (path and target type), keyed by a SHA-256 of the
-file's text.
+``$TMPDIR/kubecis-<euid>``), one entry per controls file (path and target type), holding the text it was parsed
+from: it is used only when the file's text read now is the same.
 
 The directory is a :func:`kubecis.privdir.private_dir` (walked from ``/`` before each use: only the effective
 user can have made or changed it). An entry is read only when it is a regular file of the effective user's
 that nobody else can write, and used only when it is exactly what this version of kubecis writes (format,
-kubecis version, path, type and text digest match, every value has its expected type). Anything else (an entry
+kubecis version, path, type and text match, every value has its expected type). Anything else (an entry
 from another version, a corrupt or foreign file, no usable directory) is a miss: the file is parsed and the
 entry rewritten (atomically); a cache that cannot be written is silently skipped. At most
 :data:`MAX_ENTRIES` entries are kept.
@@ -18,7 +18,7 @@ entry rewritten (atomically); a cache that cannot be written is silently skipped
 
 from __future__ import annotations
 
-import hashlib
+import binascii
 import json
 import os
 import stat
@@ -65,11 +65,9 @@ def _dir() -> Path | None:
 
 
 def _key(path: str, expected_type: str | None) -> str:
-    return hashlib.sha256(f"{path}\0{expected_type}".encode("utf-8", "surrogateescape")).hexdigest()[:40]
-
-
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
+    """The entry's file name (two files sharing one just take turns: the entry names its path and type)."""
+    data = f"{path}\0{expected_type}".encode("utf-8", "surrogateescape")
+    return f"{binascii.crc32(data):08x}-{len(data)}"
 
 
 def load(path: str, text: str, expected_type: str | None) -> Loaded | None:
@@ -93,8 +91,8 @@ def load(path: str, text: str, expected_type: str | None) -> Loaded | None:
     finally:
         os.close(fd)
     try:
-        fmt, version, epath, etype, digest, controls, diags = _t(json.loads(data), 7)
-        if (fmt, version, epath, etype) != (FORMAT, __version__, path, expected_type) or digest != _digest(text):
+        fmt, version, epath, etype, etext, controls, diags = _t(json.loads(data), 7)
+        if (fmt, version, epath, etype, etext) != (FORMAT, __version__, path, expected_type, text):
             return None
         return _loaded(controls, diags, text)
     except (_Bad, ValueError, TypeError, RecursionError):
@@ -103,7 +101,7 @@ def load(path: str, text: str, expected_type: str | None) -> Loaded | None:
 
 def store(path: str, expected_type: str | None, loaded: Loaded) -> None:
     """Keep ``loaded`` (the parse of ``loaded.text``, the file at ``path``) for the next run; errors are ignored."""
-    entry = (FORMAT, __version__, path, expected_type, _digest(loaded.text), _controls_data(loaded.controls),
+    entry = (FORMAT, __version__, path, expected_type, loaded.text, _controls_data(loaded.controls),
              tuple((x.path, x.line, x.message) for x in loaded.diagnostics))
     try:
         d = _dir()
