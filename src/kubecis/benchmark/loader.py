@@ -13,7 +13,7 @@ with a ``path`` test but no ``audit_config``). ``benchmarks validate`` shows the
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
 import yaml
@@ -30,6 +30,7 @@ from kubecis.benchmark.yamlraw import (
     sequence,
 )
 from kubecis.errors import LoadError
+from kubecis.records import dataclass
 from kubecis.yamllimits import MAX_FILE_BYTES, YamlLimitError, read_file
 
 KNOWN_OPS = frozenset(

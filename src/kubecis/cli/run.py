@@ -6,12 +6,13 @@ import argparse
 import errno
 import os
 import sys
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 from kubecis.cli import args as a
 from kubecis.cli import outputs
 from kubecis.errors import BenchmarkError, OutputError, UsageError
+from kubecis.records import dataclass
 
 EXECUTORS = ("auto", "native", "shell")
 DISCOVERY = ("process", "candidates")

@@ -21,13 +21,13 @@ import os
 import socket
 import urllib.parse
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
 from kubecis.errors import HostError
 from kubecis.host.apibase import DEFAULT_SERVER, ClusterUnreachable, NeedsPlugin, TransportError
+from kubecis.records import dataclass
 
 SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 TIMEOUT = 32.0
