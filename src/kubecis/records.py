@@ -1,13 +1,15 @@
 """``@dataclass`` for the models a node run imports, built faster: the same classes, methods made in one go.
 
 The standard library compiles every generated method of a dataclass separately (``__init__``, ``__repr__``,
-``__eq__``, ``__hash__``, ``__setattr__``, ``__delattr__``: six ``exec`` calls, about a millisecond a class);
+``__eq__``, ``__hash__``, ``__setattr__``, ``__delattr__``: compiling them is about a millisecond a class);
 a node run imports some forty dataclasses, so that was a fifth of ``kubecis run``'s start-up. :func:`dataclass`
 lets :func:`dataclasses.dataclass` do everything but the methods (fields, defaults, ``__match_args__``, slots,
 ``__dataclass_fields__``, so :func:`dataclasses.fields`, :func:`~dataclasses.replace`,
 :func:`~dataclasses.asdict` and pickling work as before), then adds the methods the standard library would have
-generated, with the same code, compiled in one ``exec``. ``tests/architecture/test_records.py`` checks them
-against the standard library's on this Python.
+generated: ``__init__`` with the same code (the one method compiled: its parameters are the field names), the
+others (``__repr__``, ``__eq__``, ``__hash__``, frozen ``__setattr__``/``__delattr__``) as closures over the field
+names that compute exactly what the generated code computes (the same tuples compared and hashed, the same
+text). ``tests/architecture/test_records.py`` checks them against the standard library's on this Python.
 
 Only the plain cases take this path: ``eq`` on, no ``order``, ``unsafe_hash``, ``kw_only``, ``InitVar``,
 ``ClassVar``, inherited fields, or field options beyond ``default``/``default_factory``, no ``__setattr__`` of the
@@ -19,6 +21,7 @@ from __future__ import annotations
 import _thread
 import dataclasses
 import inspect
+import operator
 from collections.abc import Callable
 from typing import Any, TypeVar, dataclass_transform, overload
 
@@ -64,17 +67,54 @@ def _plain(cls: type, frozen: bool) -> bool:
 
 
 def _build(cls: type, *, frozen: bool, slots: bool) -> type:
-    had_doc = bool(cls.__dict__.get("__doc__"))
+    doc = cls.__dict__.get("__doc__")
     own = {n for n in ("__init__", "__repr__", "__eq__") if n in cls.__dict__}
     class_hash = cls.__dict__.get("__hash__", dataclasses.MISSING)
     explicit_hash = not (class_hash is dataclasses.MISSING or (class_hash is None and "__eq__" in cls.__dict__))
+    if not doc:
+        cls.__doc__ = "-"  # written below from the real signature (saves dataclasses one of an __init__-less class)
     # fields, defaults, __match_args__, slots (a new class): everything but the generated methods
     new: type = dataclasses.dataclass(cls, init=False, repr=False, eq=False, frozen=False, slots=slots)
     fields = list(new.__dataclass_fields__.values())  # type: ignore[attr-defined]
+    names = tuple(f.name for f in fields)
+    made: dict[str, Any] = {"__init__": _init(new, fields, frozen), "__repr__": _recursive_repr(_repr(names)),
+                            "__eq__": _eq(names)}
+    made["__init__"].__annotations__ = {**{f.name: f.type for f in fields}, "return": None}
+    for name, fn in made.items():
+        if name not in own:
+            fn.__qualname__ = f"{new.__qualname__}.{name}"
+            setattr(new, name, fn)
+    if frozen:
+        for name, fn in _frozen_set_del(new, names).items():
+            fn.__qualname__ = f"{new.__qualname__}.{name}"
+            setattr(new, name, fn)
+        if slots:
+            if "__getstate__" not in cls.__dict__:
+                setattr(new, "__getstate__", _dataclass_getstate)  # noqa: B010
+            if "__setstate__" not in cls.__dict__:
+                setattr(new, "__setstate__", _dataclass_setstate)  # noqa: B010
+    if not explicit_hash:  # eq: hash by the fields when frozen, unhashable otherwise (dataclasses' table)
+        if frozen:
+            h = _hash(names)
+            h.__qualname__ = f"{new.__qualname__}.__hash__"
+            setattr(new, "__hash__", h)  # noqa: B010
+        else:
+            setattr(new, "__hash__", None)  # noqa: B010
+    p = new.__dataclass_params__  # type: ignore[attr-defined]
+    p.init, p.repr, p.eq, p.frozen = True, True, True, frozen
+    if not doc:
+        try:
+            new.__doc__ = new.__name__ + str(inspect.signature(new)).replace(" -> None", "")
+        except (TypeError, ValueError):
+            new.__doc__ = new.__name__
+    return new
+
+
+def _init(cls: type, fields: list[dataclasses.Field[Any]], frozen: bool) -> Any:
+    """``__init__`` as dataclasses writes it (the one method compiled: its parameters are the field names)."""
     names = [f.name for f in fields]
     self_name = "__dataclass_self__" if "self" in names else "self"
-    ns: dict[str, Any] = {"__dataclass_builtins_object__": object, "_HAS_DEFAULT_FACTORY": _HAS_DEFAULT_FACTORY,
-                          "FrozenInstanceError": dataclasses.FrozenInstanceError, "cls": new}
+    ns: dict[str, Any] = {"__dataclass_builtins_object__": object, "_HAS_DEFAULT_FACTORY": _HAS_DEFAULT_FACTORY}
     params, body = [self_name], []
     for f in fields:
         if f.default_factory is not dataclasses.MISSING:
@@ -90,64 +130,61 @@ def _build(cls: type, *, frozen: bool, slots: bool) -> type:
             value = f.name
         body.append(f"__dataclass_builtins_object__.__setattr__({self_name},{f.name!r},{value})" if frozen
                     else f"{self_name}.{f.name}={value}")
-    if hasattr(new, "__post_init__"):
+    if hasattr(cls, "__post_init__"):
         body.append(f"{self_name}.__post_init__()")
-    tup = "(" + "".join(f"self.{n}," for n in names) + ")"
-    other = "(" + "".join(f"other.{n}," for n in names) + ")"
-    quoted = "(" + ",".join(repr(n) for n in names) + ",)" if names else "()"
-    src = [
-        f"def __init__({', '.join(params)}):",
-        *(f"    {line}" for line in body or ["pass"]),
-        "def __repr__(self):",
-        "    return self.__class__.__qualname__ + f\"(" + ", ".join(f"{n}={{self.{n}!r}}" for n in names) + ")\"",
-        "def __eq__(self, other):",
-        "    if other.__class__ is self.__class__:",
-        f"        return {tup}=={other}",
-        "    return NotImplemented",
-        "def __hash__(self):",
-        f"    return hash({tup})",
-        "def __setattr__(self, name, value):",
-        f"    if type(self) is cls or name in {quoted}:",
-        "        raise FrozenInstanceError(f\"cannot assign to field {name!r}\")",
-        "    super(cls, self).__setattr__(name, value)",
-        "def __delattr__(self, name):",
-        f"    if type(self) is cls or name in {quoted}:",
-        "        raise FrozenInstanceError(f\"cannot delete field {name!r}\")",
-        "    super(cls, self).__delattr__(name)",
-    ]
-    exec("\n".join(src), ns)  # noqa: S102 - the text above, built from the class's own field names
-    made: dict[str, Any] = {}
-    made["__init__"] = ns["__init__"]
-    made["__init__"].__annotations__ = {**{f.name: f.type for f in fields}, "return": None}
-    made["__repr__"] = _recursive_repr(ns["__repr__"])
-    made["__eq__"] = ns["__eq__"]
-    for name, fn in made.items():
-        if name not in own:
-            fn.__qualname__ = f"{new.__qualname__}.{fn.__name__}"
-            setattr(new, name, fn)
-    if frozen:
-        for name in ("__setattr__", "__delattr__"):
-            ns[name].__qualname__ = f"{new.__qualname__}.{name}"
-            setattr(new, name, ns[name])
-        if slots:
-            if "__getstate__" not in cls.__dict__:
-                setattr(new, "__getstate__", _dataclass_getstate)  # noqa: B010
-            if "__setstate__" not in cls.__dict__:
-                setattr(new, "__setstate__", _dataclass_setstate)  # noqa: B010
-    if not explicit_hash:  # eq: hash by the fields when frozen, unhashable otherwise (dataclasses' table)
-        if frozen:
-            ns["__hash__"].__qualname__ = f"{new.__qualname__}.__hash__"
-            setattr(new, "__hash__", ns["__hash__"])  # noqa: B010
-        else:
-            setattr(new, "__hash__", None)  # noqa: B010
-    p = new.__dataclass_params__  # type: ignore[attr-defined]
-    p.init, p.repr, p.eq, p.frozen = True, True, True, frozen
-    if not had_doc:
-        try:
-            new.__doc__ = new.__name__ + str(inspect.signature(new)).replace(" -> None", "")
-        except (TypeError, ValueError):
-            new.__doc__ = new.__name__
-    return new
+    src = f"def __init__({', '.join(params)}):\n" + "".join(f"    {line}\n" for line in body or ["pass"])
+    exec(src, ns)  # noqa: S102 - the text above, built from the class's own field names
+    return ns["__init__"]
+
+
+def _values(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
+    if len(names) == 1:
+        one = operator.attrgetter(names[0])
+        return lambda obj: (one(obj),)
+    if not names:
+        return lambda obj: ()
+    return operator.attrgetter(*names)
+
+
+def _repr(names: tuple[str, ...]) -> Callable[[Any], str]:
+    def __repr__(self: Any) -> str:
+        return str(self.__class__.__qualname__) + "(" + ", ".join(f"{n}={getattr(self, n)!r}" for n in names) + ")"
+
+    return __repr__
+
+
+def _eq(names: tuple[str, ...]) -> Callable[[Any, Any], Any]:
+    values = _values(names)
+
+    def __eq__(self: Any, other: Any) -> Any:
+        if other.__class__ is self.__class__:
+            return values(self) == values(other)
+        return NotImplemented
+
+    return __eq__
+
+
+def _hash(names: tuple[str, ...]) -> Callable[[Any], int]:
+    values = _values(names)
+
+    def __hash__(self: Any) -> int:
+        return hash(values(self))
+
+    return __hash__
+
+
+def _frozen_set_del(cls: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    def __setattr__(self: Any, name: str, value: Any) -> None:
+        if type(self) is cls or name in names:
+            raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
+        super(cls, self).__setattr__(name, value)
+
+    def __delattr__(self: Any, name: str) -> None:
+        if type(self) is cls or name in names:
+            raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
+        super(cls, self).__delattr__(name)
+
+    return {"__setattr__": __setattr__, "__delattr__": __delattr__}
 
 
 class _HasDefaultFactory:
