@@ -1,4 +1,4 @@
-"""``@dataclass`` for the models a node run imports, built faster: the same classes, methods made in one go.
+"""``@dataclass`` for the models a node run imports, built faster: the same classes, only ``__init__`` compiled.
 
 The standard library compiles every generated method of a dataclass separately (``__init__``, ``__repr__``,
 ``__eq__``, ``__hash__``, ``__setattr__``, ``__delattr__``: compiling them is about a millisecond a class);
