@@ -7,7 +7,7 @@ can be printed (``kubecis explain``) without running a single audit.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,6 +24,7 @@ from kubecis.host.base import Host
 if TYPE_CHECKING:
     from kubecis.host.snapshot import SnapshotHost
     from kubecis.host.tools import VersionTools
+from kubecis.records import dataclass
 from kubecis.results.model import RunResult
 from kubecis.results.runner import Filters, run_controls
 

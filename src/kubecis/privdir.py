@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-import tempfile
 from pathlib import Path
 
 from kubecis.errors import HostError
@@ -30,6 +29,16 @@ MAX_LINKS = 40
 
 class UnsafeDirError(HostError, OSError):
     """A directory that another user may have prepared or may change; ``str()`` says which and why."""
+
+
+def cache_root() -> Path | None:
+    """``$XDG_CACHE_HOME/kubecis`` (only an absolute XDG_CACHE_HOME, as the XDG spec says), else
+    ``~/.cache/kubecis``; None when there is no absolute home directory."""
+    xdg = os.environ.get("XDG_CACHE_HOME", "")
+    if os.path.isabs(xdg):
+        return Path(xdg) / "kubecis"
+    home = os.path.expanduser("~")
+    return Path(home) / ".cache" / "kubecis" if os.path.isabs(home) else None
 
 
 def _describe(st: os.stat_result) -> str:
@@ -129,6 +138,8 @@ def check_entry(entry: os.DirEntry[str]) -> os.stat_result:
 
 def private_tempdir(prefix: str = "kubecis-") -> Path:
     """A new directory (mode 0700) under the system temp dir, which must pass :func:`resolve_trusted`."""
+    import tempfile
+
     base = tempfile.gettempdir()
     cur, missing = resolve_trusted(base)
     if missing:

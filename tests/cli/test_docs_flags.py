@@ -38,7 +38,7 @@ def test_documented_flags_exist(doc: str, commands: dict[tuple[str, ...], set[st
     missing = sorted(f for f in flags - ours - NOT_OURS - kube_bench_only
                      if not f.startswith(("--no-", "--raw")) and f.rstrip("=") not in ours)
     # flags of other programs the docs quote (kubelet's, etcd's, the benchmarks/ scripts' ...) are not ours
-    foreign = {"--anonymous-auth", "--kubeconfig", "--client-ca-file", "--data-dir", "--skip-scan",
+    foreign = {"--anonymous-auth", "--kubeconfig", "--client-ca-file", "--data-dir", "--skip-scan", "--repeat",
                # the kube-apiserver's, whose files the config-file checks read
                "--admission-control-config-file", "--audit-policy-file", "--enable-admission-plugins",
                "--encryption-provider-config", "--tls-cipher-suites", "--tls-min-version"}

@@ -7,11 +7,11 @@ Executors never raise for a failing audit; ``AuditResult`` carries what happened
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Protocol
 
 from kubecis.errors import AuditError
 from kubecis.golang.fmt import go_quote
+from kubecis.records import dataclass
 
 # An audit printing more than this is cut and the check is not evaluated.
 MAX_OUTPUT_BYTES = 1 << 20

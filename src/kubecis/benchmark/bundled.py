@@ -42,6 +42,7 @@ from kubecis import __version__
 from kubecis.benchmark.config import TARGETS, deep_merge
 from kubecis.benchmark.model import Check, Compare, Controls, Group, TestItem, Tests
 from kubecis.errors import BenchmarkError, ConfigError
+from kubecis.privdir import cache_root
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
@@ -382,16 +383,6 @@ def write_tree(store: Store, dest: Path) -> None:
                                        encoding="utf-8")
         for t, ctl in bs.controls.items():
             (d / f"{t}.yaml").write_text(controls_yaml(ctl), encoding="utf-8")
-
-
-def cache_root() -> Path | None:
-    """``$XDG_CACHE_HOME/kubecis`` (only an absolute XDG_CACHE_HOME, as the XDG spec says), else
-    ``~/.cache/kubecis``; None when there is no absolute home directory."""
-    xdg = os.environ.get("XDG_CACHE_HOME", "")
-    if os.path.isabs(xdg):
-        return Path(xdg) / "kubecis"
-    home = os.path.expanduser("~")
-    return Path(home) / ".cache" / "kubecis" if os.path.isabs(home) else None
 
 
 TREE_DIGEST = ".kubecis-tree"  # fingerprint of every entry of a materialised tree, written last

@@ -8,13 +8,14 @@ keys are case-insensitive (lower-cased).
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
 from kubecis.benchmark.loader import read_text
 from kubecis.benchmark.yamlraw import compose, parse_bool, to_plain
 from kubecis.errors import BenchmarkError, ConfigError, LoadError
+from kubecis.records import dataclass
 from kubecis.yamllimits import YamlLimitError
 
 TARGETS = ("master", "controlplane", "etcd", "node", "policies", "managedservices")

@@ -13,7 +13,7 @@ with a ``path`` test but no ``audit_config``). ``benchmarks validate`` shows the
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
 import yaml
@@ -30,6 +30,7 @@ from kubecis.benchmark.yamlraw import (
     sequence,
 )
 from kubecis.errors import LoadError
+from kubecis.records import dataclass
 from kubecis.yamllimits import MAX_FILE_BYTES, YamlLimitError, read_file
 
 KNOWN_OPS = frozenset(
@@ -93,7 +94,15 @@ def load_controls(path: Path, expected_type: str | None = None) -> Loaded:
 
 @functools.lru_cache(maxsize=256)
 def _load_cached(path: str, mtime_ns: int, size: int, expected_type: str | None) -> Loaded:
-    return parse_controls(read_text(Path(path)), path, expected_type)
+    from kubecis.benchmark import defcache
+
+    text = read_text(Path(path))
+    hit = defcache.load(path, text, expected_type)
+    if hit is not None:
+        return hit
+    loaded = parse_controls(text, path, expected_type)
+    defcache.store(path, expected_type, loaded)
+    return loaded
 
 
 def parse_controls(text: str, path: str, expected_type: str | None = None) -> Loaded:

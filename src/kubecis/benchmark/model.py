@@ -7,7 +7,9 @@ reads into a Go string stays the raw YAML text (``5.10`` stays ``"5.10"``,
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
+
+from kubecis.records import dataclass
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,12 +29,13 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, TypeVar
 
 from kubecis.benchmark.config import FILE_KINDS, NodeSection
 from kubecis.benchmark.model import Check, Controls, Tests
 from kubecis.golang.fmt import go_quote
+from kubecis.records import dataclass
 
 # The characters a value from the host may consist of to be pasted into an audit. None of them is special to
 # /bin/sh bare, inside "...", inside '...', inside a nested `sh -c '...'` or inside backquotes, so such a value

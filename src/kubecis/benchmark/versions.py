@@ -16,11 +16,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING
 
 from kubecis.errors import BenchmarkError, HostError, UsageError
 from kubecis.host.base import Host, NotInSnapshot
+from kubecis.records import dataclass
 
 if TYPE_CHECKING:
     from kubecis.host.tools import VersionTools

@@ -8,7 +8,6 @@ nodes ourselves, keeping each node's line for error messages.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -19,6 +18,7 @@ except AttributeError:  # pragma: no cover
     _Loader = yaml.BaseLoader
 
 from kubecis.errors import LoadError
+from kubecis.records import dataclass
 from kubecis.yamllimits import MAX_DEPTH, YamlLimitError, check_graph, may_have_aliases
 
 # go-yaml v2 resolves these plain scalars to null (a string field then stays "").

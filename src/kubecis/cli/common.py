@@ -131,9 +131,9 @@ def make_executor(
 
     ``cluster`` (an object dump, ``--objects``) replaces the cluster native kubectl/oc and probes talk to; audits
     then never run in a shell, whose kubectl would ask another cluster."""
-    from kubecis.audit.shell import ShellExecutor
-
     if kind == "shell":
+        from kubecis.audit.shell import ShellExecutor
+
         if cluster is not None:
             raise UsageError(OBJECTS_NEED_NATIVE)
         if not live:
@@ -143,16 +143,18 @@ def make_executor(
         raise UsageError(f"--allow-shell applies to --executor auto; --executor {kind} never starts a shell")
     if allow_shell and not live:
         raise UsageError("--allow-shell runs audits on this machine; it cannot check --root or --snapshot")
-    from kubecis.audit.dispatch import ALLOW_SHELL_HINT, AutoExecutor, native_executor
+    from kubecis.audit.dispatch import ALLOW_SHELL_HINT, AutoExecutor, OncePerRun, native_executor
 
     # --timeout bounds a native audit's wall time too
-    native = native_executor(host, cluster=cluster if cluster is not None else make_cluster(host, live=live),
-                             timeout=timeout)
+    native = OncePerRun(native_executor(host, cluster=cluster if cluster is not None else make_cluster(host, live=live),
+                                        timeout=timeout))  # identical audits of one run share a result
     if kind == "native":
         return native
     if allow_shell:
         if cluster is not None:
             raise UsageError(OBJECTS_NEED_NATIVE)
+        from kubecis.audit.shell import ShellExecutor
+
         return AutoExecutor(native, ShellExecutor(timeout=timeout), notify=notify)
     return AutoExecutor(native, None, hint=ALLOW_SHELL_HINT if live and cluster is None else "")
 
@@ -171,10 +173,11 @@ def make_cluster(host: Host, *, live: bool) -> Cluster | None:
     a kubectl/oc audit runs), the recorded API answers for --snapshot, none (kubectl with no configuration)
     for --root."""
     from kubecis.host.cluster import LiveCluster, SnapshotCluster
-    from kubecis.host.snapshot import SnapshotHost
 
     if live:
         return LiveCluster()
+    from kubecis.host.snapshot import SnapshotHost  # not on a live run: its redaction rules cost start-up
+
     if isinstance(host, SnapshotHost):
         return SnapshotCluster.from_host(host)
     return None

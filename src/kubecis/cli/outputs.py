@@ -12,12 +12,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kubecis.cli import args as a
 from kubecis.errors import KubecisError, SinkError, UsageError
+from kubecis.records import dataclass
 
 if TYPE_CHECKING:
     import datetime as dt

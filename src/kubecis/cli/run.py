@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
-import tempfile
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 from kubecis.cli import args as a
 from kubecis.cli import outputs
 from kubecis.errors import BenchmarkError, OutputError, UsageError
+from kubecis.records import dataclass
 
 EXECUTORS = ("auto", "native", "shell")
 DISCOVERY = ("process", "candidates")
@@ -55,11 +56,24 @@ class RunOptions:
     objects: Path | None = None  # an object dump for the policies checks (--objects)
 
 
+def _new_temp(parent: Path, prefix: str) -> tuple[int, str]:
+    """A new file beside the output, as ``tempfile.mkstemp`` makes one (a random name created with O_EXCL, mode
+    0600, never through a symbolic link), without importing :mod:`tempfile` (and shutil, random) on a node run."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    for _ in range(100):
+        name = os.path.join(parent, f"{prefix}{os.urandom(6).hex()}")
+        try:
+            return os.open(name, flags, 0o600), name
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no unused temporary file name found", str(parent))
+
+
 def write_atomic(path: Path, text: str, flag: str = "--outputfile") -> None:
     """Write ``text`` to ``path`` via a temp file + rename: never a half-written report, even on Ctrl-C."""
     parent = path.parent if str(path.parent) else Path(".")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=parent)
+        fd, tmp = _new_temp(parent, f".{path.name}.")
     except OSError as e:
         raise OutputError(f"{flag} {path}: {e.strerror or e}") from None
     try:

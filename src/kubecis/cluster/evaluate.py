@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from kubecis.audit.base import AuditResult, Executor
+from kubecis.audit.dispatch import OncePerRun
 from kubecis.cluster.decide import CLUSTER_TARGETS
 from kubecis.cluster.model import Coverage, NodeResult
 from kubecis.errors import KubecisError
@@ -80,27 +80,8 @@ def load_document(data: bytes, what: str) -> dict[str, Any]:
     return doc
 
 
-class ReplayExecutor:
-    """The native executor over one snapshot, each distinct audit run once.
-
-    A snapshot does not change and the native interpreter is a function of the script (and the executor's fixed
-    environment) over it, so checks that repeat an audit (most node checks read ``ps -fC kubelet`` or the
-    kubelet's config file; a kubeadm control plane runs 113 audits, 41 distinct) share its result. Only for
-    replays: on a live node two runs of ``ps`` may differ."""
-
-    def __init__(self, inner: Executor) -> None:
-        self.inner = inner
-        self._done: dict[str, AuditResult] = {}
-
-    @property
-    def name(self) -> str:
-        return self.inner.name
-
-    def run(self, script: str) -> AuditResult:
-        got = self._done.get(script)
-        if got is None:
-            got = self._done[script] = self.inner.run(script)
-        return got
+class ReplayExecutor(OncePerRun):
+    """The native executor over one snapshot, each distinct audit run once (a snapshot does not change)."""
 
 
 def evaluate_document(name: str, doc: dict[str, Any], opts: EvalOptions, *, node_targets_only: bool = True,

@@ -18,13 +18,13 @@ was not evaluated.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Literal
 
 from kubecis.benchmark.model import TestItem, Tests
 from kubecis.evaluate.extract import Extraction, find_env, find_flag, find_path
 from kubecis.evaluate.ops import compare
 from kubecis.golang.regexp import RegexpError
+from kubecis.records import dataclass
 
 Source = Literal["audit", "config", "env"]
 

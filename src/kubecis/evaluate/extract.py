@@ -14,11 +14,11 @@ the evaluator reports a check error. Nothing in this module raises.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from kubecis.golang.jsonpath import render
 from kubecis.golang.regexp import RegexpError, compile_go
 from kubecis.golang.yaml import load_config
+from kubecis.records import dataclass
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,6 @@ sorts map keys and refuses NaN, infinities and maps with non-string keys (a YAML
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 from typing import Any
 
 from kubecis.golang.errors import UnsupportedValueError
@@ -49,6 +48,8 @@ def go_json_float(value: float) -> str:
         raise UnsupportedValueError(f"json: unsupported value: {go_float(value)}")
     if value == 0:
         return "-0" if str(value).startswith("-") else "0"
+    from decimal import Decimal  # rare (only floats are encoded through it): not at import
+
     magnitude = abs(value)
     dec = Decimal(repr(value)).normalize()
     if magnitude < 1e-6 or magnitude >= 1e21:

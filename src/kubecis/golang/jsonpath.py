@@ -31,13 +31,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from kubecis.golang.errors import JsonPathError, UnsupportedValueError
 from kubecis.golang.fmt import sprint
 from kubecis.golang.json import go_json_marshal
 from kubecis.golang.values import INVALID, go_type_name
+from kubecis.records import dataclass
 
 __all__ = [
     "Executor",

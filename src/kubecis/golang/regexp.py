@@ -27,10 +27,11 @@ from __future__ import annotations
 
 import re
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import lru_cache
 
 from kubecis.golang.errors import RegexpError
+from kubecis.records import dataclass
 
 __all__ = ["RegexpError", "compile_go", "translate"]
 

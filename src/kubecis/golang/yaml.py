@@ -30,12 +30,12 @@ import json
 import math
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
 from kubecis.golang.values import YamlMap
+from kubecis.records import dataclass
 from kubecis.yamllimits import MAX_DEPTH, MAX_FILE_BYTES, YamlLimitError, check_graph, value_depth_exceeds
 
 __all__ = ["Decoded", "YamlMap", "load_config", "load_json", "load_yaml", "resolve_plain"]

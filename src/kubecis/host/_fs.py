@@ -73,15 +73,26 @@ def format_time(ticks: int) -> str:
     return f"{dd}-{hh:02d}:{mm:02d}:{ss:02d}" if dd else f"{hh:02d}:{mm:02d}:{ss:02d}"
 
 
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_NOW: list[tuple[float, time.struct_time]] = []  # the last ``now`` converted: one per process table, not per row
+
+
+def _localtime_now(now: float) -> time.struct_time:
+    if _NOW and _NOW[0][0] == now:
+        return _NOW[0][1]
+    n = time.localtime(now)
+    _NOW[:] = [(now, n)]
+    return n
+
+
 def format_stime(start: float, now: float) -> str:
     """procps STIME: ``%H:%M`` today, ``%b%d`` this year, else ``%Y`` (C locale month names)."""
     p = time.localtime(start)
-    n = time.localtime(now)
+    n = _localtime_now(now)
     if n.tm_year != p.tm_year:
         return f"{p.tm_year}"
     if n.tm_yday != p.tm_yday:
-        months = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-        return f"{months[p.tm_mon - 1]}{p.tm_mday:02d}"
+        return f"{_MONTHS[p.tm_mon - 1]}{p.tm_mday:02d}"
     return f"{p.tm_hour:02d}:{p.tm_min:02d}"
 
 
@@ -97,10 +108,10 @@ def parse_process(pid: int, stat_text: str, status: str, cmdline: bytes, btime: 
     utime, stime_ = int(fields[11]), int(fields[12])
     starttime = int(fields[19])
     uid = 0
-    for line in status.splitlines():
-        if line.startswith("Uid:"):
-            uid = int(line.split()[2])  # effective uid
-            break
+    at = 0 if status.startswith("Uid:") else status.find("\nUid:") + 1  # the Uid: line (the kernel's lines end in \n)
+    if at >= 0 and status.startswith("Uid:", at):
+        end = status.find("\n", at)
+        uid = int(status[at : end if end >= 0 else None].split()[2])  # effective uid
     if cmdline.endswith(b"\0"):
         cmdline = cmdline[:-1]
     argv = tuple(a.decode("utf-8", "surrogateescape") for a in cmdline.split(b"\0")) if cmdline else ()

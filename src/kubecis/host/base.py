@@ -12,10 +12,10 @@ messages of the tools they stand in for.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Protocol
 
 from kubecis.errors import HostError
+from kubecis.records import dataclass
 
 
 @dataclass(frozen=True, slots=True)

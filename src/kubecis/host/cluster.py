@@ -32,12 +32,13 @@ import json
 import urllib.parse
 import weakref
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from kubecis.errors import HostError
 from kubecis.host.apibase import DEFAULT_SERVER, MARKER, ClusterUnreachable, NeedsPlugin, TransportError
 from kubecis.host.base import NotInSnapshot
+from kubecis.records import dataclass
 
 if TYPE_CHECKING:
     from kubecis.host.kubeapi import KubeTransport

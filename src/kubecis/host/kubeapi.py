@@ -17,18 +17,17 @@ reported without loading the library.
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import socket
 import urllib.parse
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
 from kubecis.errors import HostError
 from kubecis.host.apibase import DEFAULT_SERVER, ClusterUnreachable, NeedsPlugin, TransportError
+from kubecis.records import dataclass
 
 SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 TIMEOUT = 32.0
@@ -131,6 +130,8 @@ def _one_line(text: str) -> str:
 @contextlib.contextmanager
 def _captured_library_errors() -> Iterator[list[str]]:
     """The library logs (rather than raises) credential plugin failures: collect them."""
+    import logging  # the library is loaded by now; kubectl with no configuration never gets here
+
     got: list[str] = []
 
     class _H(logging.Handler):

@@ -15,7 +15,6 @@ from typing import Protocol, cast
 
 from kubecis.errors import UsageError
 from kubecis.report import json as json_report
-from kubecis.report import junit as junit_report
 from kubecis.report import text as text_report
 from kubecis.report.color import color_enabled
 from kubecis.report.options import ReportOptions
@@ -26,10 +25,17 @@ class Renderer(Protocol):
     def __call__(self, run: RunResult, options: ReportOptions, /) -> str: ...
 
 
+def _junit(run: RunResult, options: ReportOptions, /) -> str:
+    """JUnit XML, its module (and the fleet views it shares with the cluster reports) imported when used."""
+    from kubecis.report import junit
+
+    return junit.render(run, options)
+
+
 FORMATS: dict[str, Renderer] = {
     "text": text_report.render,
     "json": json_report.render,
-    "junit": junit_report.render,
+    "junit": _junit,
 }
 
 

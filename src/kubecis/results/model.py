@@ -12,9 +12,11 @@ its ``reason``, and keeps the waiver and its original state in ``waiver``: kubec
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from enum import StrEnum
 from typing import Any
+
+from kubecis.records import dataclass
 
 # kubecis's own formats (HTML, SARIF, CSV, history) use kube-bench's four states plus this one.
 WAIVED = "WAIVED"

@@ -14,12 +14,11 @@ and ``SystemExit`` are not ``Exception`` subclasses: they still stop the run.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from kubecis.audit.base import Executor, internal_error_reason
 from kubecis.benchmark.model import Check, Controls
 from kubecis.errors import UsageError
 from kubecis.evaluate.evaluator import evaluate_tests
+from kubecis.records import dataclass
 from kubecis.results.model import CheckResult, ControlsResult, GroupResult, State
 
 

@@ -6,8 +6,6 @@ Produces a small AST. Anything outside the subset raises :class:`Unsupported`
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from kubecis.audit.native.errors import DashSyntaxError, ShellSyntaxError, Unsupported
 from kubecis.audit.native.syntax import (
     AndOr,
@@ -31,6 +29,7 @@ from kubecis.audit.native.syntax import (
     While,
     Word,
 )
+from kubecis.records import dataclass
 
 __all__ = ["MAX_SCRIPT", "Parser", "clear_memo", "parse", "parse_uncached"]
 

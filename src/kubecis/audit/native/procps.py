@@ -21,7 +21,6 @@ locale name's codeset and Python's Unicode tables stand in.
 
 from __future__ import annotations
 
-import ctypes
 import unicodedata
 from collections.abc import Callable
 from functools import lru_cache
@@ -46,6 +45,8 @@ _CODESET = 14  # nl_item CODESET = _NL_ITEM(LC_CTYPE, 14)
 
 class _Glibc:
     def __init__(self) -> None:
+        import ctypes  # only when a locale is looked up
+
         lib = ctypes.CDLL("libc.so.6", use_errno=True)
         self.newlocale = lib.newlocale
         self.newlocale.restype = ctypes.c_void_p
