@@ -136,7 +136,8 @@ def test_a_store_of_schema_version_2_is_migrated(store_url):
         assert schema.migrate(conn, target=2) == (0, 2)
         conn.execute(sa.text(
             "INSERT INTO scans (node, scanned_at, benchmark, total_pass, total_fail, total_warn, total_info, cluster, "
-            "batch) VALUES ('cp-1', :t, 'cis-1.12', 1, 0, 0, 0, 'prod', 'b-old')"), {"t": dt.datetime(2025, 1, 1, 8)})
+            "batch) VALUES ('cp-1', :t, 'cis-1.12', 1, 0, 0, 0, 'prod', 'b-old')"
+        ).bindparams(sa.bindparam("t", type_=sa.DateTime())), {"t": dt.datetime(2025, 1, 1, 8)})  # as the ORM binds it
         assert "state" not in {c["name"] for c in sa.inspect(conn).get_columns("scans")}
     engine.dispose()
     with Store.open(store_url) as store:

@@ -114,7 +114,8 @@ def test_a_store_of_schema_version_1_is_migrated(store_url):
     engine = _engine(store_url)
     with engine.begin() as conn:  # what kubecis with schema version 1 wrote
         assert schema.migrate(conn, target=1) == (0, 1)
-        conn.execute(sa.text(V1_SCAN), {"t": dt.datetime(2025, 1, 1, 8, 0)})
+        conn.execute(sa.text(V1_SCAN).bindparams(sa.bindparam("t", type_=sa.DateTime())),  # as the ORM binds it
+                     {"t": dt.datetime(2025, 1, 1, 8, 0)})
         sid = conn.execute(sa.text("SELECT max(id) FROM scans")).scalar_one()
         for cid, st in (("1.1.1", "FAIL"), ("1.1.2", "PASS")):
             conn.execute(sa.text(V1_CHECK), {"s": sid, "c": cid, "t": cid, "st": st, "sc": True, "av": f"v-{cid}"})
