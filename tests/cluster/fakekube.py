@@ -283,10 +283,13 @@ def make_tls(workdir: Path) -> tuple[Path, Path, Path]:
     ca_key, ca_crt = workdir / "ca.key", workdir / "ca.crt"
     key, csr, crt = workdir / "server.key", workdir / "server.csr", workdir / "server.crt"
     ext = workdir / "san.ext"
-    ext.write_text("subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n")
+    # what X.509 strict verification (Python 3.13's default) asks of a leaf, as kubeadm's certificates have it
+    ext.write_text("subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,"
+                   "keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectKeyIdentifier=hash\n"
+                   "authorityKeyIdentifier=keyid\n")
     run = lambda *a: subprocess.run(list(a), check=True, capture_output=True)  # noqa: E731
     run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(ca_key), "-out", str(ca_crt),
-        "-days", "2", "-subj", "/CN=kubecis-test-ca")
+        "-days", "2", "-subj", "/CN=kubecis-test-ca", "-addext", "keyUsage=critical,keyCertSign,cRLSign")
     run("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(csr),
         "-subj", "/CN=kube-apiserver")
     run("openssl", "x509", "-req", "-in", str(csr), "-CA", str(ca_crt), "-CAkey", str(ca_key), "-CAcreateserial",
