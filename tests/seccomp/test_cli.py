@@ -466,7 +466,8 @@ def test_console_script_bad_input(tmp_path: Path, learned: Path) -> None:
     assert r.returncode == 1 and "missing command" in _one_error_line(r.stderr)
     # Unreadable: root reads anything, so drop to nobody for this one.
     setpriv = shutil.which("setpriv")
-    if os.geteuid() == 0 and setpriv:
+    as_nobody = [setpriv or "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    if os.geteuid() == 0 and setpriv and subprocess.run([*as_nobody, sys.executable, "-c", "pass"]).returncode == 0:
         secret = tmp_path / "secret.json"
         secret.write_text(learned.read_text())
         secret.chmod(0o600)
