@@ -7,11 +7,13 @@ never skip.
 from __future__ import annotations
 
 import functools
-import sys
 
 import pytest
 
-from tests.seccomp.conftest import _ptrace_problem, _seccomp_problem
+# the seccomp tests' probes and fixtures, shared: same kernel, same strace
+from tests.seccomp.conftest import needs_ptrace, needs_seccomp, py
+
+__all__ = ["needs_landlock", "needs_ptrace", "needs_seccomp", "py"]
 
 
 @functools.cache
@@ -24,26 +26,7 @@ def _landlock_problem() -> str | None:
 
 
 @pytest.fixture(scope="session")
-def needs_ptrace() -> None:
-    problem = _ptrace_problem()
-    if problem:
-        pytest.skip(problem)
-
-
-@pytest.fixture(scope="session")
-def needs_seccomp() -> None:
-    problem = _seccomp_problem()
-    if problem:
-        pytest.skip(problem)
-
-
-@pytest.fixture(scope="session")
 def needs_landlock() -> None:
     problem = _landlock_problem()
     if problem:
         pytest.skip(problem)
-
-
-@pytest.fixture
-def py() -> str:
-    return sys.executable
